@@ -1,0 +1,101 @@
+/**
+ * `openConvo()` — the library's front door: one object with every use case, backed by
+ * PGlite (default) or PostgreSQL.
+ */
+import { type LifecycleConfig, defaultLifecycle } from "./config.js";
+import type { Engine } from "./db/engine.js";
+import { openPglite } from "./db/pglite.js";
+import { openPostgres } from "./db/postgres.js";
+import { ContextService } from "./services/context.js";
+import { ConversationsService } from "./services/conversations.js";
+import { MessagesService } from "./services/messages.js";
+import { StateService } from "./services/state.js";
+import { SweepsService } from "./services/sweeps.js";
+import { UsersService } from "./services/users.js";
+import { Store, type UnitOfWork } from "./store.js";
+import type { PGlite } from "@electric-sql/pglite";
+
+export interface ConvoOptions {
+  /** PostgreSQL URL; when absent Convo runs embedded on PGlite. */
+  databaseUrl?: string;
+  /** PGlite data directory (default `./.convo-data`); `memory://` keeps nothing. */
+  dataDir?: string;
+  /** An open PGlite instance to use instead of a data directory. */
+  pglite?: PGlite;
+  /** PostgreSQL schema for Convo's tables (default `public`). */
+  schema?: string;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+  /** Lifecycle settings; see `defaultLifecycle`. */
+  lifecycle?: Partial<LifecycleConfig>;
+  /** Where "now" comes from (tests move it). */
+  clock?: () => Date;
+  /** Receives failures of work that runs after a commit. */
+  onBackgroundError?: (error: unknown) => void;
+}
+
+/** Opens the engine an options object describes, applying migrations. */
+export function openEngine(options: ConvoOptions): Promise<Engine> {
+  if (options.databaseUrl) {
+    return openPostgres({ databaseUrl: options.databaseUrl, schema: options.schema, poolSize: options.poolSize });
+  }
+  return openPglite({ dataDir: options.pglite ? undefined : (options.dataDir ?? "./.convo-data"), client: options.pglite, schema: options.schema });
+}
+
+/** Convo: users, conversations, messages, state, context and sweeps over one store. */
+export class Convo {
+  readonly lifecycle: LifecycleConfig;
+  readonly users: UsersService;
+  readonly conversations: ConversationsService;
+  readonly messages: MessagesService;
+  readonly state: StateService;
+  readonly context: ContextService;
+  readonly sweeps: SweepsService;
+
+  constructor(
+    readonly store: Store,
+    lifecycle: Partial<LifecycleConfig> = {},
+  ) {
+    this.lifecycle = { ...defaultLifecycle, ...lifecycle };
+    this.users = new UsersService(store);
+    this.conversations = new ConversationsService(store, this.lifecycle);
+    this.messages = new MessagesService(store, this.lifecycle);
+    this.state = new StateService(store, this.conversations);
+    this.context = new ContextService(store, this.lifecycle);
+    this.sweeps = new SweepsService(store, this.lifecycle);
+  }
+
+  /**
+   * Runs `fn` as one unit of work: every Convo call made inside it (in the same async
+   * flow) joins this transaction, and a throw rolls all of it back.
+   *
+   * @example
+   * await convo.transaction(async () => {
+   *   await convo.messages.append(userId, conversationId, { role: "user", content: "hi" });
+   *   await convo.state.patch(userId, conversationId, { step: 2 }, 1);
+   * });
+   */
+  transaction<T>(fn: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+    return this.store.transaction(fn);
+  }
+
+  /** Closes the database (and releases the data directory). */
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
+
+/**
+ * Opens Convo on PGlite (`dataDir`, default `./.convo-data`) or on PostgreSQL
+ * (`databaseUrl`), applying migrations first.
+ *
+ * @example
+ * const convo = await openConvo({ databaseUrl: process.env.DATABASE_URL });
+ * const { user } = await convo.users.create({ externalId: "tg:480637186" });
+ * await convo.messages.appendToCurrent(user.id, { role: "user", content: "Привет!" });
+ */
+export async function openConvo(options: ConvoOptions = {}): Promise<Convo> {
+  const engine = await openEngine(options);
+  const store = new Store(engine, { clock: options.clock, onBackgroundError: options.onBackgroundError });
+  return new Convo(store, options.lifecycle);
+}

@@ -1,0 +1,49 @@
+/**
+ * The database behind a store: PGlite in a data directory, or PostgreSQL by URL.
+ * Both are reached through Drizzle with one schema and one SQL dialect; the rest of
+ * Convo sees only `Engine`.
+ */
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+import type { ExtractTablesWithRelations, SQL } from "drizzle-orm";
+import type * as schema from "./schema.js";
+
+export type Schema = typeof schema;
+/** A Drizzle handle: the database or an open transaction — repositories take either. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+
+export type EngineKind = "pglite" | "postgres";
+
+export interface Engine {
+  readonly kind: EngineKind;
+  readonly db: Db;
+  /** The PostgreSQL schema Convo's tables live in. */
+  readonly schema: string;
+  /** Subscribes to NOTIFY on `channel`; answers the unsubscribe function. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Runs `fn` holding a session-level advisory lock, or answers undefined if it is taken. */
+  withAdvisoryLock<T>(key: string, fn: () => Promise<T>): Promise<{ value: T } | undefined>;
+  /** Answers true when a trivial query succeeds. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Schema names are interpolated into `search_path`, so only plain identifiers pass. */
+export function assertSchemaName(name: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
+    throw new Error(`Invalid schema name ${JSON.stringify(name)}: use lower-case letters, digits and _`);
+  }
+  return name;
+}
+
+/** The migrations folder shipped with the package. */
+export const migrationsFolder = new URL("../../migrations", import.meta.url).pathname;
+
+/**
+ * Runs a raw statement and answers its rows. pg and PGlite both answer `{ rows }`;
+ * Drizzle's common type leaves it `unknown`, so the shape is asserted here only.
+ */
+export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+}

@@ -1,0 +1,75 @@
+/**
+ * The embedded engine: PGlite (PostgreSQL compiled to WebAssembly) in a data
+ * directory. PGlite has a single connection; its own mutex serialises transactions
+ * and it rolls a failed transaction back before rethrowing, so a failed statement
+ * never poisons the connection for the next unit of work. Nothing stops two processes
+ * opening one directory, so the store takes a pid lock on it first.
+ */
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/pglite";
+import { migrate } from "drizzle-orm/pglite/migrator";
+import * as schema from "./schema.js";
+import { lockDataDirectory } from "./data-dir-lock.js";
+import { type Db, type Engine, assertSchemaName, migrationsFolder } from "./engine.js";
+
+export interface PgliteEngineOptions {
+  /** Directory to persist to; omit for an in-memory database (tests, demos). */
+  dataDir?: string;
+  /** An already open PGlite to use (it is not closed with the engine). */
+  client?: PGlite;
+  schema?: string;
+}
+
+export async function openPglite(options: PgliteEngineOptions): Promise<Engine> {
+  const schemaName = assertSchemaName(options.schema ?? "public");
+  const release = options.dataDir && !options.client ? lockDataDirectory(options.dataDir) : undefined;
+  let client: PGlite;
+  try {
+    client = options.client ?? (await PGlite.create(options.dataDir ?? "memory://"));
+  } catch (error) {
+    release?.();
+    throw error;
+  }
+  const db = drizzle({ client, schema }) as unknown as Db;
+  try {
+    await client.exec(`CREATE SCHEMA IF NOT EXISTS "${schemaName}"; SET search_path TO "${schemaName}"; SET TIME ZONE 'UTC';`);
+    await migrate(drizzle({ client }), {
+      migrationsFolder,
+      migrationsSchema: schemaName,
+      migrationsTable: "__convo_migrations",
+    });
+  } catch (error) {
+    if (!options.client) await client.close();
+    release?.();
+    throw error;
+  }
+
+  // Only one process can open the directory, so an in-process flag is the lock.
+  const held = new Set<string>();
+  return {
+    kind: "pglite",
+    db,
+    schema: schemaName,
+    async listen(channel, onPayload) {
+      return client.listen(channel, onPayload);
+    },
+    async withAdvisoryLock(key, fn) {
+      if (held.has(key)) return undefined;
+      held.add(key);
+      try {
+        return { value: await fn() };
+      } finally {
+        held.delete(key);
+      }
+    },
+    async ping() {
+      await db.execute(sql`SELECT 1`);
+      return true;
+    },
+    async close() {
+      if (!options.client) await client.close();
+      release?.();
+    },
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * The production engine: PostgreSQL through a node-postgres pool. Every pooled
+ * connection starts with Convo's schema on its `search_path`; LISTEN uses one
+ * dedicated connection, and migrations run under an advisory lock so several nodes
+ * starting at once migrate exactly once.
+ */
+import pg from "pg";
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/node-postgres";
+import { migrate } from "drizzle-orm/node-postgres/migrator";
+import * as schema from "./schema.js";
+import { type Db, type Engine, assertSchemaName, migrationsFolder } from "./engine.js";
+
+export interface PostgresEngineOptions {
+  databaseUrl: string;
+  schema?: string;
+  /** Pool size (default 10). */
+  poolSize?: number;
+}
+
+// count(*) and other int8 results arrive as strings from pg; Convo's counts fit a
+// double, so they are parsed as numbers here (PGlite already answers numbers).
+const INT8_OID = 20;
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === INT8_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as "text");
+  },
+};
+
+
+export async function openPostgres(options: PostgresEngineOptions): Promise<Engine> {
+  const schemaName = assertSchemaName(options.schema ?? "public");
+  const config: pg.PoolConfig = {
+    connectionString: options.databaseUrl,
+    max: options.poolSize ?? 10,
+    options: `-c search_path=${schemaName} -c TimeZone=UTC`,
+    types,
+    connectionTimeoutMillis: 10_000,
+  };
+  const pool = new pg.Pool(config);
+  // An idle client losing its server must not crash the process; the next checkout
+  // reconnects and the request that needed it gets a 503.
+  pool.on("error", () => {});
+  const db = drizzle({ client: pool, schema }) as unknown as Db;
+
+  const migrator = await pool.connect();
+  try {
+    await migrator.query(`CREATE SCHEMA IF NOT EXISTS "${schemaName}"`);
+    await migrator.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [`convo:migrate:${schemaName}`]);
+    try {
+      await migrate(drizzle({ client: migrator }), {
+        migrationsFolder,
+        migrationsSchema: schemaName,
+        migrationsTable: "__convo_migrations",
+      });
+    } finally {
+      await migrator.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [`convo:migrate:${schemaName}`]);
+    }
+  } catch (error) {
+    migrator.release();
+    await pool.end();
+    throw error;
+  }
+  migrator.release();
+
+  let listener: pg.Client | undefined;
+  const handlers = new Map<string, Set<(payload: string) => void>>();
+  const listenClient = async () => {
+    if (listener) return listener;
+    const client = new pg.Client({ ...config });
+    client.on("notification", (msg) => {
+      for (const handler of handlers.get(msg.channel) ?? []) handler(msg.payload ?? "");
+    });
+    client.on("error", () => {
+      listener = undefined;
+    });
+    await client.connect();
+    listener = client;
+    return client;
+  };
+
+  return {
+    kind: "postgres",
+    db,
+    schema: schemaName,
+    async listen(channel, onPayload) {
+      const client = await listenClient();
+      let set = handlers.get(channel);
+      if (!set) {
+        set = new Set();
+        handlers.set(channel, set);
+        await client.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
+      }
+      set.add(onPayload);
+      return async () => {
+        set.delete(onPayload);
+      };
+    },
+    async withAdvisoryLock(key, fn) {
+      const client = await pool.connect();
+      try {
+        const { rows } = await client.query<{ locked: boolean }>(
+          "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked",
+          [key],
+        );
+        if (!rows[0]?.locked) return undefined;
+        try {
+          return { value: await fn() };
+        } finally {
+          await client.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [key]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      await db.execute(sql`SELECT 1`);
+      return true;
+    },
+    async close() {
+      await listener?.end().catch(() => {});
+      await pool.end();
+    },
+  };
+}
+

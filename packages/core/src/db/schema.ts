@@ -1,0 +1,301 @@
+/**
+ * Convo's tables. Every table carries `user_id` and every primary and unique key
+ * begins with it, so ownership checks are part of every lookup and the tables can be
+ * distributed by `user_id` (Citus) without a rewrite. The two exceptions are noted
+ * where they are declared: `users` (its key *is* the user id) and `api_keys`
+ * (operator credentials, not user data).
+ *
+ * Tables are declared without a schema qualifier: the store sets `search_path`, so one
+ * database can hold several Convo schemas (tests give each test its own).
+ */
+import { sql } from "drizzle-orm";
+import {
+
+  boolean,
+  check,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    externalId: text("external_id"),
+    displayName: text("display_name"),
+    profile: jsonb("profile").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  // The one global unique key: a bot looks its user up by the platform's id before it
+  // knows Convo's. Under Citus `users` is a reference-sized table keyed by `id`.
+  (t) => [uniqueIndex("users_external_id_key").on(t.externalId)],
+);
+
+/** How many conversations a user has per env, kept so list totals never count rows. */
+export const conversationTotals = pgTable(
+  "conversation_totals",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    env: text("env").notNull(),
+    total: integer("total").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.env] })],
+);
+
+export const conversations = pgTable(
+  "conversations",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    id: uuid("id").notNull().defaultRandom(),
+    externalId: text("external_id"),
+    title: text("title"),
+    /** `heuristic`, `model`, `date` or `user`; a `user` title is never overwritten. */
+    titleSource: text("title_source"),
+    env: text("env").notNull().default("prod"),
+    summary: text("summary"),
+    messageCount: integer("message_count").notNull().default(0),
+    /** Highest `seq` handed out; the row lock on this counter makes `seq` gap-free. */
+    lastSeq: integer("last_seq").notNull().default(0),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    /** Last activity. */
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+    closedAt: ts("closed_at"),
+    closeReason: text("close_reason"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.id] }),
+    uniqueIndex("conversations_external_id_key")
+      .on(t.userId, t.externalId)
+      .where(sql`${t.externalId} IS NOT NULL`),
+    index("conversations_user_activity_idx").on(t.userId, t.updatedAt.desc(), t.id.desc()),
+    index("conversations_user_env_activity_idx").on(
+      t.userId,
+      t.env,
+      t.updatedAt.desc(),
+      t.id.desc(),
+    ),
+    index("conversations_open_idx").on(t.updatedAt).where(sql`${t.closedAt} IS NULL`),
+    index("conversations_closed_idx").on(t.closedAt).where(sql`${t.closedAt} IS NOT NULL`),
+    index("conversations_untitled_idx").on(t.createdAt).where(sql`${t.title} IS NULL`),
+    check("conversations_title_length", sql`char_length(${t.title}) <= 30`),
+    check(
+      "conversations_close_reason",
+      sql`${t.closeReason} IN ('user', 'inactivity', 'app')`,
+    ),
+    check(
+      "conversations_title_source",
+      sql`${t.titleSource} IN ('heuristic', 'model', 'date', 'user')`,
+    ),
+  ],
+);
+
+export const messages = pgTable(
+  "messages",
+  {
+    userId: uuid("user_id").notNull(),
+    id: uuid("id").notNull().defaultRandom(),
+    conversationId: uuid("conversation_id").notNull(),
+    seq: integer("seq").notNull(),
+    role: text("role").notNull(),
+    content: text("content").notNull(),
+    parts: jsonb("parts").$type<unknown[]>(),
+    noise: boolean("noise").notNull().default(false),
+    clientMessageId: text("client_message_id"),
+    runId: uuid("run_id"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.id] }),
+    uniqueIndex("messages_conversation_seq_key").on(t.userId, t.conversationId, t.seq),
+    uniqueIndex("messages_client_message_id_key")
+      .on(t.userId, t.clientMessageId)
+      .where(sql`${t.clientMessageId} IS NOT NULL`),
+    foreignKey({
+      name: "messages_conversation_fk",
+      columns: [t.userId, t.conversationId],
+      foreignColumns: [conversations.userId, conversations.id],
+    }).onDelete("cascade"),
+    check("messages_role", sql`${t.role} IN ('user', 'assistant', 'system', 'tool')`),
+  ],
+);
+
+/** The conversation's short-term memory document (DESIGN.md §1.5). */
+export const conversationStates = pgTable(
+  "conversation_states",
+  {
+    userId: uuid("user_id").notNull(),
+    conversationId: uuid("conversation_id").notNull(),
+    doc: jsonb("doc").$type<Record<string, unknown>>().notNull().default({}),
+    version: integer("version").notNull().default(0),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.conversationId] }),
+    foreignKey({
+      name: "conversation_states_conversation_fk",
+      columns: [t.userId, t.conversationId],
+      foreignColumns: [conversations.userId, conversations.id],
+    }).onDelete("cascade"),
+  ],
+);
+
+export const runs = pgTable(
+  "runs",
+  {
+    userId: uuid("user_id").notNull(),
+    id: uuid("id").notNull().defaultRandom(),
+    conversationId: uuid("conversation_id").notNull(),
+    status: text("status").notNull().default("running"),
+    userMessageId: uuid("user_message_id"),
+    assistantMessageId: uuid("assistant_message_id"),
+    model: text("model"),
+    finalResponse: text("final_response"),
+    inputTokens: integer("input_tokens"),
+    outputTokens: integer("output_tokens"),
+    totalTokens: integer("total_tokens"),
+    processingTimeMs: integer("processing_time_ms"),
+    error: text("error"),
+    /** Options the run was started with (model, tool choice). */
+    options: jsonb("options").$type<Record<string, unknown>>().notNull().default({}),
+    lastEventSeq: integer("last_event_seq").notNull().default(0),
+    nodeId: text("node_id"),
+    leaseExpiresAt: ts("lease_expires_at"),
+    cancelRequestedAt: ts("cancel_requested_at"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+    finishedAt: ts("finished_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.id] }),
+    index("runs_conversation_idx").on(t.userId, t.conversationId, t.createdAt.desc()),
+    // One run at a time per conversation.
+    uniqueIndex("runs_one_running_key")
+      .on(t.userId, t.conversationId)
+      .where(sql`${t.status} = 'running'`),
+    index("runs_lease_idx").on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
+    foreignKey({
+      name: "runs_conversation_fk",
+      columns: [t.userId, t.conversationId],
+      foreignColumns: [conversations.userId, conversations.id],
+    }).onDelete("cascade"),
+    check("runs_status", sql`${t.status} IN ('running', 'done', 'error', 'cancelled')`),
+  ],
+);
+
+export const runEvents = pgTable(
+  "run_events",
+  {
+    userId: uuid("user_id").notNull(),
+    runId: uuid("run_id").notNull(),
+    seq: integer("seq").notNull(),
+    type: text("type").notNull(),
+    content: text("content"),
+    /** Type-specific fields: tool name/arguments/result, usage, model, error. */
+    data: jsonb("data").$type<Record<string, unknown>>(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.runId, t.seq] }),
+    foreignKey({
+      name: "run_events_run_fk",
+      columns: [t.userId, t.runId],
+      foreignColumns: [runs.userId, runs.id],
+    }).onDelete("cascade"),
+    check(
+      "run_events_type",
+      sql`${t.type} IN ('thinking', 'tool_call', 'delta', 'done', 'error', 'cancelled')`,
+    ),
+  ],
+);
+
+/**
+ * Guided slot-filling dialogs of the sticker assistant (DESIGN.md §1.7), flat by
+ * design so analytics read plain columns. `session_id` links the conversation and is
+ * set null when the conversation is deleted (foreign key added in a custom migration:
+ * `ON DELETE SET NULL (session_id)` must leave `user_id` alone).
+ */
+export const assistantSessions = pgTable(
+  "assistant_sessions",
+  {
+    id: uuid("id").notNull().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    sessionId: uuid("session_id"),
+    goal: text("goal"),
+    style: text("style"),
+    emotion: text("emotion"),
+    pose: text("pose"),
+    stickerText: text("sticker_text"),
+    confirmed: boolean("confirmed").notNull().default(false),
+    currentStep: integer("current_step").notNull().default(0),
+    messages: jsonb("messages")
+      .$type<{ role: string; content: string }[]>()
+      .notNull()
+      .default([]),
+    errorCount: integer("error_count").notNull().default(0),
+    pendingPhotoFileId: text("pending_photo_file_id"),
+    photoFileId: text("photo_file_id"),
+    status: text("status").notNull().default("active"),
+    env: text("env").notNull().default("prod"),
+    /** Where an imported dialog came from, so a re-run of the import adds nothing. */
+    importKey: text("import_key"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+    completedAt: ts("completed_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.id] }),
+    index("idx_assistant_sessions_user").on(t.userId),
+    uniqueIndex("assistant_sessions_one_active_key")
+      .on(t.userId)
+      .where(sql`${t.status} = 'active'`),
+    index("idx_assistant_sessions_status")
+      .on(t.updatedAt)
+      .where(sql`${t.status} = 'active'`),
+    index("idx_assistant_sessions_env").on(t.env),
+    index("idx_assistant_sessions_created").on(t.createdAt),
+    uniqueIndex("assistant_sessions_import_key")
+      .on(t.userId, t.importKey)
+      .where(sql`${t.importKey} IS NOT NULL`),
+    check(
+      "valid_status",
+      sql`${t.status} IN ('active', 'completed', 'abandoned', 'error')`,
+    ),
+    check("valid_step", sql`${t.currentStep} BETWEEN 0 AND 7`),
+  ],
+);
+
+/**
+ * Admin API keys. Not user data, so no `user_id`: a key acts for any user. Only the
+ * SHA-256 of the key is stored.
+ */
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name").notNull(),
+    prefix: text("prefix").notNull(),
+    hash: text("hash").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    lastUsedAt: ts("last_used_at"),
+    revokedAt: ts("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash_key").on(t.hash)],
+);
+

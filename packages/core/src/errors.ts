@@ -1,0 +1,93 @@
+/**
+ * Convo's typed errors. Each carries a stable upper-case `code`, the HTTP status the
+ * server answers with and JSON-safe `details`; the server's one error handler maps
+ * them, and library users can branch on `code` without parsing messages.
+ */
+export type ErrorDetails = Record<string, unknown> | unknown[] | undefined;
+
+export class ConvoError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly details: ErrorDetails;
+
+  constructor(
+    code: string,
+    status: number,
+    message: string,
+    options: { details?: ErrorDetails; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.details = options.details;
+  }
+
+  /** The `{ code, message, details }` body the HTTP API answers with. */
+  toJSON(): { code: string; message: string; details?: ErrorDetails } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** An input value is not acceptable (422); `details.field` names the offending field. */
+export class ValidationError extends ConvoError {
+  constructor(message: string, details?: ErrorDetails, code = "VALIDATION_FAILED") {
+    super(code, 422, message, { details });
+  }
+}
+
+/** A request is malformed in a way the client should fix before resending (400). */
+export class BadRequestError extends ConvoError {
+  constructor(message: string, code = "BAD_REQUEST", details?: ErrorDetails) {
+    super(code, 400, message, { details });
+  }
+}
+
+/** Not found — or not the caller's, which is deliberately indistinguishable (404). */
+export class NotFoundError extends ConvoError {
+  constructor(what: string, id?: string) {
+    super("NOT_FOUND", 404, id ? `${what} ${id} not found` : `${what} not found`, {
+      details: id ? { resource: what, id } : { resource: what },
+    });
+  }
+}
+
+/** The request conflicts with the current state (409): stale version, closed dialog… */
+export class ConflictError extends ConvoError {
+  constructor(code: string, message: string, details?: ErrorDetails) {
+    super(code, 409, message, { details });
+  }
+}
+
+/** Too many requests or runs for a user or node (429). */
+export class RateLimitError extends ConvoError {
+  constructor(message: string, details?: ErrorDetails) {
+    super("RATE_LIMITED", 429, message, { details });
+  }
+}
+
+/** The database cannot be reached (503). */
+export class DatabaseUnavailableError extends ConvoError {
+  constructor(message: string, cause?: unknown) {
+    super("DATABASE_UNAVAILABLE", 503, message, { cause });
+  }
+}
+
+/** The embedded data directory is already open in another live process. */
+export class DataDirectoryLockedError extends ConvoError {
+  constructor(dataDir: string, pid: number) {
+    super(
+      "DATA_DIRECTORY_LOCKED",
+      503,
+      `The data directory ${dataDir} is in use by process ${pid}. PGlite allows one process per directory: stop that process, or use another --data-dir, or use PostgreSQL (DATABASE_URL) for several processes.`,
+      { details: { dataDir, pid } },
+    );
+  }
+}
+
+/** Narrows an unknown caught value to a ConvoError. */
+export function isConvoError(value: unknown): value is ConvoError {
+  return value instanceof ConvoError;
+}

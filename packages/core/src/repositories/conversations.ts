@@ -1,0 +1,296 @@
+/** SQL for conversations, their per-user totals and the lifecycle sweeps. */
+import { and, desc, eq, gt, isNotNull, isNull, lte, or, sql, type SQL } from "drizzle-orm";
+import { type Db, queryRows } from "../db/engine.js";
+import { conversationTotals, conversations } from "../db/schema.js";
+
+export type ConversationRow = typeof conversations.$inferSelect;
+export type CloseReason = "user" | "inactivity" | "app";
+export type TitleSource = "heuristic" | "model" | "date" | "user";
+export type StatusFilter = "active" | "closed";
+
+export interface ListFilter {
+  env?: string;
+  status?: StatusFilter;
+  /** Conversations with activity after this instant count as active. */
+  activeSince: Date;
+}
+
+const c = conversations;
+
+function filterConditions(userId: string, filter: ListFilter): SQL[] {
+  const conditions: SQL[] = [eq(c.userId, userId)];
+  if (filter.env !== undefined) conditions.push(eq(c.env, filter.env));
+  if (filter.status === "active") {
+    conditions.push(isNull(c.closedAt), gt(c.updatedAt, filter.activeSince));
+  } else if (filter.status === "closed") {
+    conditions.push(or(isNotNull(c.closedAt), lte(c.updatedAt, filter.activeSince)) as SQL);
+  }
+  return conditions;
+}
+
+export class ConversationsRepository {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts a conversation and counts it in the user's totals. */
+  async insert(values: {
+    userId: string;
+    externalId?: string | null;
+    title?: string | null;
+    titleSource?: TitleSource | null;
+    env: string;
+    now: Date;
+  }): Promise<ConversationRow> {
+    const [row] = await this.db
+      .insert(c)
+      .values({
+        userId: values.userId,
+        externalId: values.externalId ?? null,
+        title: values.title ?? null,
+        titleSource: values.title ? (values.titleSource ?? "user") : null,
+        env: values.env,
+        createdAt: values.now,
+        updatedAt: values.now,
+      })
+      .returning();
+    await this.#count(values.userId, values.env, 1);
+    return row as ConversationRow;
+  }
+
+  /**
+   * Inserts the conversation keyed `externalId` unless it exists (the source design's
+   * `INSERT … ON CONFLICT DO NOTHING`); answers the stored row either way.
+   */
+  async insertOrGetByExternalId(values: {
+    userId: string;
+    externalId: string;
+    env: string;
+    now: Date;
+  }): Promise<{ row: ConversationRow; created: boolean }> {
+    const inserted = await this.db
+      .insert(c)
+      .values({ ...values, createdAt: values.now, updatedAt: values.now })
+      .onConflictDoNothing({ target: [c.userId, c.externalId], where: sql`${c.externalId} IS NOT NULL` })
+      .returning();
+    if (inserted[0]) {
+      await this.#count(values.userId, values.env, 1);
+      return { row: inserted[0], created: true };
+    }
+    const existing = await this.db
+      .select()
+      .from(c)
+      .where(and(eq(c.userId, values.userId), eq(c.externalId, values.externalId)))
+      .limit(1);
+    return { row: existing[0] as ConversationRow, created: false };
+  }
+
+  async #count(userId: string, env: string, delta: number): Promise<void> {
+    await this.db
+      .insert(conversationTotals)
+      .values({ userId, env, total: delta })
+      .onConflictDoUpdate({
+        target: [conversationTotals.userId, conversationTotals.env],
+        set: { total: sql`${conversationTotals.total} + ${delta}` },
+      });
+  }
+
+  async find(userId: string, id: string): Promise<ConversationRow | undefined> {
+    const rows = await this.db.select().from(c).where(and(eq(c.userId, userId), eq(c.id, id))).limit(1);
+    return rows[0];
+  }
+
+  /**
+   * The user's most recently active open conversation (in `env` when given); with
+   * `forUpdate` its row stays locked until the transaction ends.
+   */
+  async findActive(
+    userId: string,
+    env: string | undefined,
+    activeSince: Date,
+    options: { forUpdate?: boolean } = {},
+  ): Promise<ConversationRow | undefined> {
+    const conditions = [eq(c.userId, userId), isNull(c.closedAt), gt(c.updatedAt, activeSince)];
+    if (env !== undefined) conditions.push(eq(c.env, env));
+    const query = this.db
+      .select()
+      .from(c)
+      .where(and(...conditions))
+      .orderBy(desc(c.updatedAt), desc(c.id))
+      .limit(1);
+    const rows = options.forUpdate ? await query.for("update") : await query;
+    return rows[0];
+  }
+
+  /** Closes every open conversation of the user in `env` (the "start a new one" flow). */
+  async closeOpen(userId: string, env: string, reason: CloseReason, now: Date, activeSince?: Date): Promise<number> {
+    const conditions = [eq(c.userId, userId), eq(c.env, env), isNull(c.closedAt)];
+    if (activeSince) conditions.push(lte(c.updatedAt, activeSince));
+    const rows = await this.db
+      .update(c)
+      .set({ closedAt: now, closeReason: reason })
+      .where(and(...conditions))
+      .returning({ id: c.id });
+    return rows.length;
+  }
+
+  /** Closes one conversation; answers the row (unchanged when it was already closed). */
+  async close(userId: string, id: string, reason: CloseReason, now: Date): Promise<ConversationRow | undefined> {
+    const rows = await this.db
+      .update(c)
+      .set({ closedAt: sql`COALESCE(${c.closedAt}, ${now.toISOString()}::timestamptz)`, closeReason: sql`COALESCE(${c.closeReason}, ${reason})` })
+      .where(and(eq(c.userId, userId), eq(c.id, id)))
+      .returning();
+    return rows[0];
+  }
+
+  /** Sets a title chosen by a person; it is never overwritten automatically afterwards. */
+  async rename(userId: string, id: string, title: string): Promise<ConversationRow | undefined> {
+    const rows = await this.db
+      .update(c)
+      .set({ title, titleSource: "user" })
+      .where(and(eq(c.userId, userId), eq(c.id, id)))
+      .returning();
+    return rows[0];
+  }
+
+  /** Sets an automatic title unless a person has named the conversation. */
+  async setAutoTitle(userId: string, id: string, title: string, source: Exclude<TitleSource, "user">): Promise<boolean> {
+    const rows = await this.db
+      .update(c)
+      .set({ title, titleSource: source })
+      .where(and(eq(c.userId, userId), eq(c.id, id), or(isNull(c.titleSource), sql`${c.titleSource} <> 'user'`)))
+      .returning({ id: c.id });
+    return rows.length > 0;
+  }
+
+  async setSummary(userId: string, id: string, summary: string | null): Promise<boolean> {
+    const rows = await this.db
+      .update(c)
+      .set({ summary })
+      .where(and(eq(c.userId, userId), eq(c.id, id)))
+      .returning({ id: c.id });
+    return rows.length > 0;
+  }
+
+  /** Deletes a conversation (messages, state and runs cascade) and uncounts it. */
+  async delete(userId: string, id: string): Promise<ConversationRow | undefined> {
+    const rows = await this.db.delete(c).where(and(eq(c.userId, userId), eq(c.id, id))).returning();
+    const row = rows[0];
+    if (row) await this.#count(userId, row.env, -1);
+    return row;
+  }
+
+  /**
+   * One page, newest activity first, after the keyset position `after`. Reads one row
+   * more than `limit` so the caller knows whether there is a next page.
+   */
+  async page(
+    userId: string,
+    filter: ListFilter,
+    limit: number,
+    after?: { updatedAt: string; id: string },
+  ): Promise<ConversationRow[]> {
+    const conditions = filterConditions(userId, filter);
+    if (after) {
+      conditions.push(sql`(${c.updatedAt}, ${c.id}) < (${after.updatedAt}::timestamptz, ${after.id}::uuid)`);
+    }
+    return this.db
+      .select()
+      .from(c)
+      .where(and(...conditions))
+      .orderBy(desc(c.updatedAt), desc(c.id))
+      .limit(limit + 1);
+  }
+
+  /**
+   * How many conversations match the filter, from the kept totals: the cost does not
+   * grow with the user's history. Only open conversations are counted row by row,
+   * and there are few of them (the sweep closes idle ones).
+   */
+  async total(userId: string, filter: ListFilter): Promise<number> {
+    const all = async () => {
+      const conditions = [eq(conversationTotals.userId, userId)];
+      if (filter.env !== undefined) conditions.push(eq(conversationTotals.env, filter.env));
+      const rows = await this.db
+        .select({ total: sql<number>`COALESCE(SUM(${conversationTotals.total}), 0)`.mapWith(Number) })
+        .from(conversationTotals)
+        .where(and(...conditions));
+      return rows[0]?.total ?? 0;
+    };
+    const active = async () => {
+      const rows = await this.db
+        .select({ n: sql<number>`count(*)`.mapWith(Number) })
+        .from(c)
+        .where(and(...filterConditions(userId, { ...filter, status: "active" })));
+      return rows[0]?.n ?? 0;
+    };
+    if (filter.status === "active") return active();
+    if (filter.status === "closed") return (await all()) - (await active());
+    return all();
+  }
+
+  /** The user's conversations other than `excludeId`, newest activity first. */
+  async recent(userId: string, limit: number, excludeId?: string): Promise<ConversationRow[]> {
+    const conditions = [eq(c.userId, userId)];
+    if (excludeId) conditions.push(sql`${c.id} <> ${excludeId}`);
+    return this.db
+      .select()
+      .from(c)
+      .where(and(...conditions))
+      .orderBy(desc(c.updatedAt), desc(c.id))
+      .limit(limit);
+  }
+
+  // ---- lifecycle sweeps: maintenance across all users, in bounded batches ----
+
+  /** Closes up to `batch` open conversations idle since before `idleBefore`. */
+  async closeIdleBatch(idleBefore: Date, now: Date, batch: number): Promise<number> {
+    const result = await queryRows<Record<string, unknown>>(this.db, sql`
+      UPDATE ${c} SET closed_at = ${now.toISOString()}::timestamptz, close_reason = 'inactivity'
+      WHERE (user_id, id) IN (
+        SELECT user_id, id FROM ${c}
+        WHERE closed_at IS NULL AND updated_at <= ${idleBefore.toISOString()}::timestamptz
+        ORDER BY updated_at LIMIT ${batch}
+        FOR UPDATE SKIP LOCKED
+      )
+      AND closed_at IS NULL AND updated_at <= ${idleBefore.toISOString()}::timestamptz
+      RETURNING id`);
+    return result.length;
+  }
+
+  /** Deletes up to `batch` conversations closed before `closedBefore`, keeping totals right. */
+  async deleteClosedBatch(closedBefore: Date, batch: number): Promise<number> {
+    const result = await queryRows<Record<string, unknown>>(this.db, sql`
+      WITH gone AS (
+        DELETE FROM ${c}
+        WHERE (user_id, id) IN (
+          SELECT user_id, id FROM ${c}
+          WHERE closed_at IS NOT NULL AND closed_at < ${closedBefore.toISOString()}::timestamptz
+          ORDER BY closed_at LIMIT ${batch}
+          FOR UPDATE SKIP LOCKED
+        )
+        RETURNING user_id, env
+      ), counts AS (
+        SELECT user_id, env, count(*)::int AS n FROM gone GROUP BY user_id, env
+      ), uncounted AS (
+        UPDATE ${conversationTotals} t SET total = t.total - counts.n
+        FROM counts WHERE t.user_id = counts.user_id AND t.env = counts.env
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM uncounted)::int AS groups`);
+    return Number((result[0] as { deleted: number }).deleted);
+  }
+
+  /** Gives up to `batch` closed, untitled conversations a date title (`21 Nov 2026`). */
+  async backfillDateTitlesBatch(batch: number): Promise<number> {
+    const result = await queryRows<Record<string, unknown>>(this.db, sql`
+      UPDATE ${c} SET title = to_char(created_at AT TIME ZONE 'UTC', 'DD Mon YYYY'), title_source = 'date'
+      WHERE (user_id, id) IN (
+        SELECT user_id, id FROM ${c}
+        WHERE title IS NULL AND closed_at IS NOT NULL
+        ORDER BY created_at LIMIT ${batch}
+        FOR UPDATE SKIP LOCKED
+      ) AND title IS NULL
+      RETURNING id`);
+    return result.length;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Lifecycle sweeps (DESIGN.md §1.1) as plain functions a scheduler calls. Each is
+ * idempotent, works in batches of `sweepBatchSize` rows (one autocommit statement per
+ * batch, `SKIP LOCKED` so it never waits on a busy conversation) and stops after
+ * `sweepMaxBatches` batches so one call is bounded in time.
+ */
+import type { LifecycleConfig } from "../config.js";
+import type { Store } from "../store.js";
+
+export interface SweepResult {
+  closedInactive: number;
+  deletedExpired: number;
+  titledByDate: number;
+}
+
+export class SweepsService {
+  constructor(
+    private readonly store: Store,
+    private readonly lifecycle: LifecycleConfig,
+  ) {}
+
+  async #batches(run: (batch: number) => Promise<number>): Promise<number> {
+    const { sweepBatchSize: batch, sweepMaxBatches } = this.lifecycle;
+    let total = 0;
+    for (let i = 0; i < sweepMaxBatches; i++) {
+      const n = await run(batch);
+      total += n;
+      if (n < batch) break;
+    }
+    return total;
+  }
+
+  /** Closes (reason `inactivity`) open conversations idle longer than the threshold. */
+  closeInactive(now = this.store.clock()): Promise<number> {
+    const idleBefore = new Date(now.getTime() - this.lifecycle.inactivityMs);
+    return this.#batches((batch) =>
+      this.store.statement((uow) => uow.conversations.closeIdleBatch(idleBefore, now, batch)),
+    );
+  }
+
+  /** Deletes conversations closed longer ago than the retention, with everything under them. */
+  deleteExpired(now = this.store.clock()): Promise<number> {
+    const closedBefore = new Date(now.getTime() - this.lifecycle.retentionMs);
+    return this.#batches((batch) => this.store.statement((uow) => uow.conversations.deleteClosedBatch(closedBefore, batch)));
+  }
+
+  /** Gives closed conversations that never got a title a date title (`21 Nov 2026`). */
+  backfillTitles(): Promise<number> {
+    return this.#batches((batch) => this.store.statement((uow) => uow.conversations.backfillDateTitlesBatch(batch)));
+  }
+
+  /** Runs every sweep once, in order: close, delete, title. */
+  async runAll(now = this.store.clock()): Promise<SweepResult> {
+    const closedInactive = await this.closeInactive(now);
+    const deletedExpired = await this.deleteExpired(now);
+    const titledByDate = await this.backfillTitles();
+    return { closedInactive, deletedExpired, titledByDate };
+  }
+}

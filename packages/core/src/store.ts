@@ -1,0 +1,150 @@
+/**
+ * The store and its unit of work. `store.transaction(fn)` opens one transaction and
+ * hands `fn` a UnitOfWork whose repositories all use it; a nested call (anywhere in
+ * the same async flow) joins the outer transaction instead of opening a second
+ * session — the bug behind "messages saved in a session nobody committed".
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Db, Engine } from "./db/engine.js";
+import { mapDatabaseError } from "./db/pg-errors.js";
+import { ConversationsRepository } from "./repositories/conversations.js";
+import { MessagesRepository } from "./repositories/messages.js";
+import { StatesRepository } from "./repositories/states.js";
+import { UsersRepository } from "./repositories/users.js";
+
+/** One unit of work: a transaction (or one autocommit statement) and its repositories. */
+export class UnitOfWork {
+  /** The time this unit of work runs at; every timestamp it writes uses it. */
+  readonly now: Date;
+  #afterCommit: (() => void | Promise<void>)[] = [];
+  #finished = false;
+
+  constructor(
+    /** The Drizzle handle every repository of this unit uses. */
+    readonly db: Db,
+    readonly store: Store,
+    readonly inTransaction: boolean,
+  ) {
+    this.now = store.clock();
+  }
+
+  get users() {
+    return new UsersRepository(this.db);
+  }
+  get conversations() {
+    return new ConversationsRepository(this.db);
+  }
+  get messages() {
+    return new MessagesRepository(this.db);
+  }
+  get states() {
+    return new StatesRepository(this.db);
+  }
+
+  /** Runs `fn` once the transaction has committed (never when it rolls back). */
+  afterCommit(fn: () => void | Promise<void>): void {
+    this.#afterCommit.push(fn);
+  }
+
+  /** @internal */
+  finish(): (() => void | Promise<void>)[] {
+    this.#finished = true;
+    return this.#afterCommit;
+  }
+
+  get finished(): boolean {
+    return this.#finished;
+  }
+}
+
+export interface StoreOptions {
+  /** Where "now" comes from; tests move it. */
+  clock?: () => Date;
+  /** Called with an after-commit hook's failure (it never reaches the caller). */
+  onBackgroundError?: (error: unknown) => void;
+}
+
+/** The store: an engine plus the unit-of-work discipline. */
+export class Store {
+  readonly #current = new AsyncLocalStorage<UnitOfWork>();
+  readonly clock: () => Date;
+  readonly #onBackgroundError: (error: unknown) => void;
+
+  constructor(
+    readonly engine: Engine,
+    options: StoreOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.#onBackgroundError = options.onBackgroundError ?? (() => {});
+  }
+
+  /** The unit of work active in this async flow, if any. */
+  get current(): UnitOfWork | undefined {
+    const uow = this.#current.getStore();
+    return uow && !uow.finished && uow.store === this ? uow : undefined;
+  }
+
+  /**
+   * Runs `fn` in one transaction; joins the caller's transaction when there is one.
+   * A throw anywhere rolls everything back and is rethrown (database errors mapped
+   * to typed errors).
+   */
+  async transaction<T>(fn: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+    const outer = this.current;
+    if (outer?.inTransaction) return fn(outer);
+    let uow: UnitOfWork | undefined;
+    let result: T;
+    try {
+      result = await this.engine.db.transaction(async (tx) => {
+        uow = new UnitOfWork(tx as unknown as Db, this, true);
+        const unit = uow;
+        try {
+          return await this.#current.run(unit, () => fn(unit));
+        } finally {
+          // Marked finished before COMMIT so that work escaping this flow (timers,
+          // detached promises) can no longer join a transaction that is ending.
+          unit.finish();
+        }
+      });
+    } catch (error) {
+      throw mapDatabaseError(error);
+    }
+    this.#runHooks(uow?.finish() ?? []);
+    return result;
+  }
+
+  /**
+   * Runs `fn` as a single autocommit statement: PostgreSQL executes every statement
+   * atomically, so a unit of work of one statement needs no BEGIN/COMMIT round trips.
+   * Joins the caller's transaction when there is one. `fn` must issue one statement
+   * that writes (reads may follow on the error path only).
+   */
+  async statement<T>(fn: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+    const outer = this.current;
+    if (outer) return fn(outer);
+    const uow = new UnitOfWork(this.engine.db, this, false);
+    try {
+      const result = await this.#current.run(uow, () => fn(uow));
+      this.#runHooks(uow.finish());
+      return result;
+    } catch (error) {
+      uow.finish();
+      throw mapDatabaseError(error);
+    }
+  }
+
+  #runHooks(hooks: (() => void | Promise<void>)[]): void {
+    for (const hook of hooks) {
+      // Hooks run outside the finished unit of work, detached from the caller.
+      this.#current.exit(() => {
+        Promise.resolve()
+          .then(hook)
+          .catch((error) => this.#onBackgroundError(error));
+      });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}
