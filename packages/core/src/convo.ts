@@ -2,7 +2,9 @@
  * `openConvo()` — the library's front door: one object with every use case, backed by
  * PGlite (default) or PostgreSQL.
  */
-import { type LifecycleConfig, defaultLifecycle } from "./config.js";
+
+import type { PGlite } from "@electric-sql/pglite";
+import { defaultLifecycle, type LifecycleConfig } from "./config.js";
 import type { Engine } from "./db/engine.js";
 import { openPglite } from "./db/pglite.js";
 import { openPostgres } from "./db/postgres.js";
@@ -13,7 +15,6 @@ import { StateService } from "./services/state.js";
 import { SweepsService } from "./services/sweeps.js";
 import { UsersService } from "./services/users.js";
 import { Store, type UnitOfWork } from "./store.js";
-import type { PGlite } from "@electric-sql/pglite";
 
 export interface ConvoOptions {
   /** PostgreSQL URL; when absent Convo runs embedded on PGlite. */
@@ -39,7 +40,11 @@ export function openEngine(options: ConvoOptions): Promise<Engine> {
   if (options.databaseUrl) {
     return openPostgres({ databaseUrl: options.databaseUrl, schema: options.schema, poolSize: options.poolSize });
   }
-  return openPglite({ dataDir: options.pglite ? undefined : (options.dataDir ?? "./.convo-data"), client: options.pglite, schema: options.schema });
+  return openPglite({
+    dataDir: options.pglite ? undefined : (options.dataDir ?? "./.convo-data"),
+    client: options.pglite,
+    schema: options.schema,
+  });
 }
 
 /** Convo: users, conversations, messages, state, context and sweeps over one store. */

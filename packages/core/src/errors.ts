@@ -10,12 +10,7 @@ export class ConvoError extends Error {
   readonly status: number;
   readonly details: ErrorDetails;
 
-  constructor(
-    code: string,
-    status: number,
-    message: string,
-    options: { details?: ErrorDetails; cause?: unknown } = {},
-  ) {
+  constructor(code: string, status: number, message: string, options: { details?: ErrorDetails; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

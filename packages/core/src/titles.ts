@@ -37,7 +37,11 @@ export function heuristicTitle(message: string, max = MAX_TITLE_LENGTH): string 
   let cut = "";
   let lastWordEnd = 0;
   for (const { segment } of segmenter.segment(text)) {
-    if (codePoints(cut) + codePoints(segment) > budget) break;
+    if (codePoints(cut) + codePoints(segment) > budget) {
+      // A word that ends exactly at the budget is whole.
+      if (/\s/.test(segment)) lastWordEnd = cut.length;
+      break;
+    }
     if (/\s/.test(segment)) lastWordEnd = cut.length;
     cut += segment;
   }

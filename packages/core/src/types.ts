@@ -3,8 +3,8 @@ import type { ConversationRow } from "./repositories/conversations.js";
 import type { MessageRow, Role } from "./repositories/messages.js";
 import type { UserRow } from "./repositories/users.js";
 
-export type { Role } from "./repositories/messages.js";
 export type { CloseReason, StatusFilter, TitleSource } from "./repositories/conversations.js";
+export type { Role } from "./repositories/messages.js";
 
 export interface User {
   id: string;
@@ -67,11 +67,7 @@ export function toUser(row: UserRow): User {
 }
 
 export function toConversation(row: ConversationRow, activeSince: Date): Conversation {
-  const status: ConversationStatus = row.closedAt
-    ? "closed"
-    : row.updatedAt > activeSince
-      ? "active"
-      : "inactive";
+  const status: ConversationStatus = row.closedAt ? "closed" : row.updatedAt > activeSince ? "active" : "inactive";
   return {
     id: row.id,
     userId: row.userId,

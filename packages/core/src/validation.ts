@@ -23,11 +23,7 @@ export function textProblem(value: string): string | undefined {
 }
 
 /** Throws a ValidationError naming `field` when `value` is not storable text. */
-export function assertText(
-  field: string,
-  value: unknown,
-  options: { max?: number; allowEmpty?: boolean } = {},
-): string {
+export function assertText(field: string, value: unknown, options: { max?: number; allowEmpty?: boolean } = {}): string {
   if (typeof value !== "string") {
     throw new ValidationError(`${field} must be a string`, { field });
   }
@@ -48,10 +44,11 @@ export function assertTitle(value: unknown, field = "title"): string {
   const title = assertText(field, value);
   const length = [...title].length;
   if (length > MAX_TITLE_LENGTH) {
-    throw new ValidationError(
-      `${field} is ${length} characters long; the limit is ${MAX_TITLE_LENGTH}`,
-      { field, max: MAX_TITLE_LENGTH, length },
-    );
+    throw new ValidationError(`${field} is ${length} characters long; the limit is ${MAX_TITLE_LENGTH}`, {
+      field,
+      max: MAX_TITLE_LENGTH,
+      length,
+    });
   }
   if (title.trim().length === 0) throw new ValidationError(`${field} must not be blank`, { field });
   return title;
@@ -88,7 +85,7 @@ export function assertJson<T>(field: string, value: T, depth = 0): T {
     return value;
   }
   if (Array.isArray(value)) {
-    value.forEach((item, i) => assertJson(`${field}[${i}]`, item, depth + 1));
+    for (const [i, item] of value.entries()) assertJson(`${field}[${i}]`, item, depth + 1);
     return value;
   }
   if (typeof value === "object") {
@@ -103,13 +100,7 @@ export function assertJson<T>(field: string, value: T, depth = 0): T {
 }
 
 /** Checks an optional positive integer within bounds, answering the default when absent. */
-export function intInRange(
-  field: string,
-  value: unknown,
-  min: number,
-  max: number,
-  fallback: number,
-): number {
+export function intInRange(field: string, value: unknown, min: number, max: number, fallback: number): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     throw new ValidationError(`${field} must be an integer from ${min} to ${max}`, {

@@ -5,7 +5,7 @@
  * crash needs no waiting — which is why this is not `proper-lockfile`, whose mtime
  * staleness makes a restarted node wait out the stale period.
  */
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { DataDirectoryLockedError } from "../errors.js";
 

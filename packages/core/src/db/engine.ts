@@ -3,8 +3,9 @@
  * Both are reached through Drizzle with one schema and one SQL dialect; the rest of
  * Convo sees only `Engine`.
  */
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+
 import type { ExtractTablesWithRelations, SQL } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import type * as schema from "./schema.js";
 
 export type Schema = typeof schema;

@@ -40,7 +40,10 @@ export function mapDatabaseError(error: unknown): unknown {
   if (error instanceof ConvoError) return error;
   const pg = pgError(error);
   if (!pg?.code) {
-    if (error instanceof Error && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(error.message)) {
+    if (
+      error instanceof Error &&
+      /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(error.message)
+    ) {
       return new DatabaseUnavailableError("The database is unavailable", error);
     }
     return error;

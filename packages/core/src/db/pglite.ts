@@ -9,9 +9,9 @@ import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
-import * as schema from "./schema.js";
 import { lockDataDirectory } from "./data-dir-lock.js";
-import { type Db, type Engine, assertSchemaName, migrationsFolder } from "./engine.js";
+import { assertSchemaName, type Db, type Engine, migrationsFolder } from "./engine.js";
+import * as schema from "./schema.js";
 
 export interface PgliteEngineOptions {
   /** Directory to persist to; omit for an in-memory database (tests, demos). */

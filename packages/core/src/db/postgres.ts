@@ -4,12 +4,13 @@
  * dedicated connection, and migrations run under an advisory lock so several nodes
  * starting at once migrate exactly once.
  */
-import pg from "pg";
+
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
+import pg from "pg";
+import { assertSchemaName, type Db, type Engine, migrationsFolder } from "./engine.js";
 import * as schema from "./schema.js";
-import { type Db, type Engine, assertSchemaName, migrationsFolder } from "./engine.js";
 
 export interface PostgresEngineOptions {
   databaseUrl: string;
@@ -27,7 +28,6 @@ const types = {
     return pg.types.getTypeParser(oid, format as "text");
   },
 };
-
 
 export async function openPostgres(options: PostgresEngineOptions): Promise<Engine> {
   const schemaName = assertSchemaName(options.schema ?? "public");
@@ -124,4 +124,3 @@ export async function openPostgres(options: PostgresEngineOptions): Promise<Engi
     },
   };
 }
-

@@ -10,7 +10,6 @@
  */
 import { sql } from "drizzle-orm";
 import {
-
   boolean,
   check,
   foreignKey,
@@ -79,28 +78,15 @@ export const conversations = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.id] }),
-    uniqueIndex("conversations_external_id_key")
-      .on(t.userId, t.externalId)
-      .where(sql`${t.externalId} IS NOT NULL`),
+    uniqueIndex("conversations_external_id_key").on(t.userId, t.externalId).where(sql`${t.externalId} IS NOT NULL`),
     index("conversations_user_activity_idx").on(t.userId, t.updatedAt.desc(), t.id.desc()),
-    index("conversations_user_env_activity_idx").on(
-      t.userId,
-      t.env,
-      t.updatedAt.desc(),
-      t.id.desc(),
-    ),
+    index("conversations_user_env_activity_idx").on(t.userId, t.env, t.updatedAt.desc(), t.id.desc()),
     index("conversations_open_idx").on(t.updatedAt).where(sql`${t.closedAt} IS NULL`),
     index("conversations_closed_idx").on(t.closedAt).where(sql`${t.closedAt} IS NOT NULL`),
     index("conversations_untitled_idx").on(t.createdAt).where(sql`${t.title} IS NULL`),
     check("conversations_title_length", sql`char_length(${t.title}) <= 30`),
-    check(
-      "conversations_close_reason",
-      sql`${t.closeReason} IN ('user', 'inactivity', 'app')`,
-    ),
-    check(
-      "conversations_title_source",
-      sql`${t.titleSource} IN ('heuristic', 'model', 'date', 'user')`,
-    ),
+    check("conversations_close_reason", sql`${t.closeReason} IN ('user', 'inactivity', 'app')`),
+    check("conversations_title_source", sql`${t.titleSource} IN ('heuristic', 'model', 'date', 'user')`),
   ],
 );
 
@@ -122,9 +108,7 @@ export const messages = pgTable(
   (t) => [
     primaryKey({ columns: [t.userId, t.id] }),
     uniqueIndex("messages_conversation_seq_key").on(t.userId, t.conversationId, t.seq),
-    uniqueIndex("messages_client_message_id_key")
-      .on(t.userId, t.clientMessageId)
-      .where(sql`${t.clientMessageId} IS NOT NULL`),
+    uniqueIndex("messages_client_message_id_key").on(t.userId, t.clientMessageId).where(sql`${t.clientMessageId} IS NOT NULL`),
     foreignKey({
       name: "messages_conversation_fk",
       columns: [t.userId, t.conversationId],
@@ -184,9 +168,7 @@ export const runs = pgTable(
     primaryKey({ columns: [t.userId, t.id] }),
     index("runs_conversation_idx").on(t.userId, t.conversationId, t.createdAt.desc()),
     // One run at a time per conversation.
-    uniqueIndex("runs_one_running_key")
-      .on(t.userId, t.conversationId)
-      .where(sql`${t.status} = 'running'`),
+    uniqueIndex("runs_one_running_key").on(t.userId, t.conversationId).where(sql`${t.status} = 'running'`),
     index("runs_lease_idx").on(t.leaseExpiresAt).where(sql`${t.status} = 'running'`),
     foreignKey({
       name: "runs_conversation_fk",
@@ -216,10 +198,7 @@ export const runEvents = pgTable(
       columns: [t.userId, t.runId],
       foreignColumns: [runs.userId, runs.id],
     }).onDelete("cascade"),
-    check(
-      "run_events_type",
-      sql`${t.type} IN ('thinking', 'tool_call', 'delta', 'done', 'error', 'cancelled')`,
-    ),
+    check("run_events_type", sql`${t.type} IN ('thinking', 'tool_call', 'delta', 'done', 'error', 'cancelled')`),
   ],
 );
 
@@ -244,10 +223,7 @@ export const assistantSessions = pgTable(
     stickerText: text("sticker_text"),
     confirmed: boolean("confirmed").notNull().default(false),
     currentStep: integer("current_step").notNull().default(0),
-    messages: jsonb("messages")
-      .$type<{ role: string; content: string }[]>()
-      .notNull()
-      .default([]),
+    messages: jsonb("messages").$type<{ role: string; content: string }[]>().notNull().default([]),
     errorCount: integer("error_count").notNull().default(0),
     pendingPhotoFileId: text("pending_photo_file_id"),
     photoFileId: text("photo_file_id"),
@@ -262,21 +238,12 @@ export const assistantSessions = pgTable(
   (t) => [
     primaryKey({ columns: [t.userId, t.id] }),
     index("idx_assistant_sessions_user").on(t.userId),
-    uniqueIndex("assistant_sessions_one_active_key")
-      .on(t.userId)
-      .where(sql`${t.status} = 'active'`),
-    index("idx_assistant_sessions_status")
-      .on(t.updatedAt)
-      .where(sql`${t.status} = 'active'`),
+    uniqueIndex("assistant_sessions_one_active_key").on(t.userId).where(sql`${t.status} = 'active'`),
+    index("idx_assistant_sessions_status").on(t.updatedAt).where(sql`${t.status} = 'active'`),
     index("idx_assistant_sessions_env").on(t.env),
     index("idx_assistant_sessions_created").on(t.createdAt),
-    uniqueIndex("assistant_sessions_import_key")
-      .on(t.userId, t.importKey)
-      .where(sql`${t.importKey} IS NOT NULL`),
-    check(
-      "valid_status",
-      sql`${t.status} IN ('active', 'completed', 'abandoned', 'error')`,
-    ),
+    uniqueIndex("assistant_sessions_import_key").on(t.userId, t.importKey).where(sql`${t.importKey} IS NOT NULL`),
+    check("valid_status", sql`${t.status} IN ('active', 'completed', 'abandoned', 'error')`),
     check("valid_step", sql`${t.currentStep} BETWEEN 0 AND 7`),
   ],
 );
@@ -298,4 +265,3 @@ export const apiKeys = pgTable(
   },
   (t) => [uniqueIndex("api_keys_hash_key").on(t.hash)],
 );
-

@@ -1,7 +1,7 @@
 /** SQL for conversations, their per-user totals and the lifecycle sweeps. */
-import { and, desc, eq, gt, isNotNull, isNull, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gt, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
-import { conversationTotals, conversations } from "../db/schema.js";
+import { conversations, conversationTotals } from "../db/schema.js";
 
 export type ConversationRow = typeof conversations.$inferSelect;
 export type CloseReason = "user" | "inactivity" | "app";
@@ -94,7 +94,11 @@ export class ConversationsRepository {
   }
 
   async find(userId: string, id: string): Promise<ConversationRow | undefined> {
-    const rows = await this.db.select().from(c).where(and(eq(c.userId, userId), eq(c.id, id))).limit(1);
+    const rows = await this.db
+      .select()
+      .from(c)
+      .where(and(eq(c.userId, userId), eq(c.id, id)))
+      .limit(1);
     return rows[0];
   }
 
@@ -136,7 +140,10 @@ export class ConversationsRepository {
   async close(userId: string, id: string, reason: CloseReason, now: Date): Promise<ConversationRow | undefined> {
     const rows = await this.db
       .update(c)
-      .set({ closedAt: sql`COALESCE(${c.closedAt}, ${now.toISOString()}::timestamptz)`, closeReason: sql`COALESCE(${c.closeReason}, ${reason})` })
+      .set({
+        closedAt: sql`COALESCE(${c.closedAt}, ${now.toISOString()}::timestamptz)`,
+        closeReason: sql`COALESCE(${c.closeReason}, ${reason})`,
+      })
       .where(and(eq(c.userId, userId), eq(c.id, id)))
       .returning();
     return rows[0];
@@ -173,7 +180,10 @@ export class ConversationsRepository {
 
   /** Deletes a conversation (messages, state and runs cascade) and uncounts it. */
   async delete(userId: string, id: string): Promise<ConversationRow | undefined> {
-    const rows = await this.db.delete(c).where(and(eq(c.userId, userId), eq(c.id, id))).returning();
+    const rows = await this.db
+      .delete(c)
+      .where(and(eq(c.userId, userId), eq(c.id, id)))
+      .returning();
     const row = rows[0];
     if (row) await this.#count(userId, row.env, -1);
     return row;
@@ -242,55 +252,71 @@ export class ConversationsRepository {
 
   // ---- lifecycle sweeps: maintenance across all users, in bounded batches ----
 
+  // Each batch is picked in a MATERIALIZED CTE: an `IN (SELECT … LIMIT n)` subquery
+  // may be re-executed by the planner and then touch more than `n` rows.
+
   /** Closes up to `batch` open conversations idle since before `idleBefore`. */
   async closeIdleBatch(idleBefore: Date, now: Date, batch: number): Promise<number> {
-    const result = await queryRows<Record<string, unknown>>(this.db, sql`
-      UPDATE ${c} SET closed_at = ${now.toISOString()}::timestamptz, close_reason = 'inactivity'
-      WHERE (user_id, id) IN (
+    const rows = await queryRows(
+      this.db,
+      sql`
+      WITH picked AS MATERIALIZED (
         SELECT user_id, id FROM ${c}
         WHERE closed_at IS NULL AND updated_at <= ${idleBefore.toISOString()}::timestamptz
         ORDER BY updated_at LIMIT ${batch}
         FOR UPDATE SKIP LOCKED
       )
-      AND closed_at IS NULL AND updated_at <= ${idleBefore.toISOString()}::timestamptz
-      RETURNING id`);
-    return result.length;
+      UPDATE ${c} AS t SET closed_at = ${now.toISOString()}::timestamptz, close_reason = 'inactivity'
+      FROM picked
+      WHERE t.user_id = picked.user_id AND t.id = picked.id
+        AND t.closed_at IS NULL AND t.updated_at <= ${idleBefore.toISOString()}::timestamptz
+      RETURNING t.id`,
+    );
+    return rows.length;
   }
 
   /** Deletes up to `batch` conversations closed before `closedBefore`, keeping totals right. */
   async deleteClosedBatch(closedBefore: Date, batch: number): Promise<number> {
-    const result = await queryRows<Record<string, unknown>>(this.db, sql`
-      WITH gone AS (
-        DELETE FROM ${c}
-        WHERE (user_id, id) IN (
-          SELECT user_id, id FROM ${c}
-          WHERE closed_at IS NOT NULL AND closed_at < ${closedBefore.toISOString()}::timestamptz
-          ORDER BY closed_at LIMIT ${batch}
-          FOR UPDATE SKIP LOCKED
-        )
-        RETURNING user_id, env
+    const rows = await queryRows<{ deleted: number }>(
+      this.db,
+      sql`
+      WITH picked AS MATERIALIZED (
+        SELECT user_id, id FROM ${c}
+        WHERE closed_at IS NOT NULL AND closed_at < ${closedBefore.toISOString()}::timestamptz
+        ORDER BY closed_at LIMIT ${batch}
+        FOR UPDATE SKIP LOCKED
+      ), gone AS (
+        DELETE FROM ${c} AS t USING picked
+        WHERE t.user_id = picked.user_id AND t.id = picked.id
+        RETURNING t.user_id, t.env
       ), counts AS (
         SELECT user_id, env, count(*)::int AS n FROM gone GROUP BY user_id, env
       ), uncounted AS (
-        UPDATE ${conversationTotals} t SET total = t.total - counts.n
+        UPDATE ${conversationTotals} AS t SET total = t.total - counts.n
         FROM counts WHERE t.user_id = counts.user_id AND t.env = counts.env
         RETURNING 1
       )
-      SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM uncounted)::int AS groups`);
-    return Number((result[0] as { deleted: number }).deleted);
+      SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM uncounted)::int AS groups`,
+    );
+    return Number(rows[0]?.deleted ?? 0);
   }
 
   /** Gives up to `batch` closed, untitled conversations a date title (`21 Nov 2026`). */
   async backfillDateTitlesBatch(batch: number): Promise<number> {
-    const result = await queryRows<Record<string, unknown>>(this.db, sql`
-      UPDATE ${c} SET title = to_char(created_at AT TIME ZONE 'UTC', 'DD Mon YYYY'), title_source = 'date'
-      WHERE (user_id, id) IN (
+    const rows = await queryRows(
+      this.db,
+      sql`
+      WITH picked AS MATERIALIZED (
         SELECT user_id, id FROM ${c}
         WHERE title IS NULL AND closed_at IS NOT NULL
         ORDER BY created_at LIMIT ${batch}
         FOR UPDATE SKIP LOCKED
-      ) AND title IS NULL
-      RETURNING id`);
-    return result.length;
+      )
+      UPDATE ${c} AS t SET title = to_char(t.created_at AT TIME ZONE 'UTC', 'DD Mon YYYY'), title_source = 'date'
+      FROM picked
+      WHERE t.user_id = picked.user_id AND t.id = picked.id AND t.title IS NULL
+      RETURNING t.id`,
+    );
+    return rows.length;
   }
 }

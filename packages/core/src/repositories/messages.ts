@@ -65,7 +65,9 @@ export class MessagesRepository {
   async append(msg: NewMessage): Promise<MessageRow | undefined> {
     const now = msg.now.toISOString();
     const parts = msg.parts == null ? null : JSON.stringify(msg.parts);
-    const result = await queryRows<Record<string, unknown>>(this.db, sql`
+    const result = await queryRows<Record<string, unknown>>(
+      this.db,
+      sql`
       WITH ins AS (
         INSERT INTO ${m} (user_id, id, conversation_id, seq, role, content, parts, noise, client_message_id, run_id, created_at)
         SELECT c.user_id, gen_random_uuid(), c.id, c.last_seq + 1, ${msg.role}, ${msg.content},
@@ -86,7 +88,8 @@ export class MessagesRepository {
         FROM ins WHERE c.user_id = ins.user_id AND c.id = ins.conversation_id
         RETURNING 1
       )
-      SELECT * FROM ins`);
+      SELECT * FROM ins`,
+    );
     const raw = result[0] as unknown as RawMessage | undefined;
     return raw ? fromRaw(raw) : undefined;
   }
@@ -101,7 +104,11 @@ export class MessagesRepository {
   }
 
   async find(userId: string, id: string): Promise<MessageRow | undefined> {
-    const rows = await this.db.select().from(m).where(and(eq(m.userId, userId), eq(m.id, id))).limit(1);
+    const rows = await this.db
+      .select()
+      .from(m)
+      .where(and(eq(m.userId, userId), eq(m.id, id)))
+      .limit(1);
     return rows[0];
   }
 
@@ -116,7 +123,12 @@ export class MessagesRepository {
   }
 
   /** The last `limit` messages, oldest first; noise left out when asked. */
-  async last(userId: string, conversationId: string, limit: number, options: { withoutNoise?: boolean } = {}): Promise<MessageRow[]> {
+  async last(
+    userId: string,
+    conversationId: string,
+    limit: number,
+    options: { withoutNoise?: boolean } = {},
+  ): Promise<MessageRow[]> {
     const conditions = [eq(m.userId, userId), eq(m.conversationId, conversationId)];
     if (options.withoutNoise) conditions.push(eq(m.noise, false));
     const rows = await this.db

@@ -48,7 +48,10 @@ export class UsersRepository {
    * cannot open two conversations.
    */
   async lock(id: string): Promise<boolean> {
-    const rows = await queryRows<Record<string, unknown>>(this.db, sql`SELECT 1 FROM ${users} WHERE ${users.id} = ${id} FOR NO KEY UPDATE`);
+    const rows = await queryRows<Record<string, unknown>>(
+      this.db,
+      sql`SELECT 1 FROM ${users} WHERE ${users.id} = ${id} FOR NO KEY UPDATE`,
+    );
     return rows.length > 0;
   }
 

@@ -90,7 +90,8 @@ export class ContextService {
 
   async load(userId: string, options: LoadContextOptions = {}): Promise<Context> {
     const uid = assertUuid("userId", userId);
-    const conversationId = options.conversationId === undefined ? undefined : assertUuid("conversationId", options.conversationId);
+    const conversationId =
+      options.conversationId === undefined ? undefined : assertUuid("conversationId", options.conversationId);
     const historyLimit = intInRange("historyLimit", options.historyLimit, 0, 200, 20);
     const sessionsLimit = intInRange("sessionsLimit", options.sessionsLimit, 0, 20, 3);
     const given = checkHistory(options.history);

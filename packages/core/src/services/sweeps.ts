@@ -33,9 +33,7 @@ export class SweepsService {
   /** Closes (reason `inactivity`) open conversations idle longer than the threshold. */
   closeInactive(now = this.store.clock()): Promise<number> {
     const idleBefore = new Date(now.getTime() - this.lifecycle.inactivityMs);
-    return this.#batches((batch) =>
-      this.store.statement((uow) => uow.conversations.closeIdleBatch(idleBefore, now, batch)),
-    );
+    return this.#batches((batch) => this.store.statement((uow) => uow.conversations.closeIdleBatch(idleBefore, now, batch)));
   }
 
   /** Deletes conversations closed longer ago than the retention, with everything under them. */

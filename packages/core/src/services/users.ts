@@ -1,7 +1,7 @@
 /** Use cases for users. */
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
-import { type User, toUser } from "../types.js";
+import { toUser, type User } from "../types.js";
 import { assertJson, assertText, assertUuid } from "../validation.js";
 
 export interface UserInput {

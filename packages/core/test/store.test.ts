@@ -1,0 +1,118 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { DataDirectoryLockedError, openConvo } from "../src/index.js";
+import { engines, openTestConvo, rawQuery } from "./support/engines.js";
+
+const run = promisify(execFile);
+
+describe.each(engines)("unit of work on %s", (engine) => {
+  it("rolls back everything when the work throws", async () => {
+    const convo = await openTestConvo(engine);
+    const { user } = await convo.users.create({ externalId: "u1" });
+    const conversation = await convo.conversations.create(user.id);
+    await expect(
+      convo.transaction(async () => {
+        await convo.messages.append(user.id, conversation.id, { role: "user", content: "first" });
+        await convo.conversations.create(user.id, { title: "second" });
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(await rawQuery(convo, "SELECT * FROM messages")).toHaveLength(0);
+    expect(await rawQuery(convo, "SELECT * FROM conversations")).toHaveLength(1);
+    const [row] = await rawQuery<{ message_count: number; last_seq: number }>(
+      convo,
+      "SELECT message_count, last_seq FROM conversations",
+    );
+    expect(row).toEqual({ message_count: 0, last_seq: 0 });
+    const [total] = await rawQuery<{ total: number }>(convo, "SELECT total FROM conversation_totals");
+    expect(total?.total).toBe(1);
+    // The connection is usable after the rollback (PGlite has only one).
+    const { message } = await convo.messages.append(user.id, conversation.id, { role: "user", content: "after" });
+    expect(message.seq).toBe(1);
+  });
+
+  it("joins nested calls to the outer transaction", async () => {
+    const convo = await openTestConvo(engine);
+    const { user } = await convo.users.create({});
+    const result = await convo.transaction(async (outer) => {
+      const conversation = await convo.conversations.create(user.id);
+      const inner = await convo.transaction(async (uow) => uow);
+      await convo.messages.append(user.id, conversation.id, { role: "user", content: "x" });
+      return { same: inner === outer, conversation };
+    });
+    expect(result.same).toBe(true);
+    expect((await convo.conversations.get(user.id, result.conversation.id)).messages).toHaveLength(1);
+  });
+
+  it("runs after-commit hooks only after a commit", async () => {
+    const convo = await openTestConvo(engine);
+    const seen: string[] = [];
+    await convo.transaction(async (uow) => {
+      uow.afterCommit(() => {
+        seen.push("committed");
+      });
+    });
+    await expect(
+      convo.transaction(async (uow) => {
+        uow.afterCommit(() => {
+          seen.push("rolled back");
+        });
+        throw new Error("no");
+      }),
+    ).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen).toEqual(["committed"]);
+  });
+
+  it("answers counts as numbers", async () => {
+    const convo = await openTestConvo(engine);
+    const { user } = await convo.users.create({});
+    await convo.conversations.create(user.id);
+    const list = await convo.conversations.list(user.id);
+    expect(list.total).toBe(1);
+    expect(typeof list.items[0]?.messageCount).toBe("number");
+  });
+});
+
+describe("PGlite data directory", () => {
+  const script = (dir: string) =>
+    `import { openConvo } from ${JSON.stringify(new URL("../src/index.ts", import.meta.url).pathname)};
+     try { const c = await openConvo({ dataDir: ${JSON.stringify(dir)} }); await c.close(); console.log("opened"); }
+     catch (e) { console.log(e.code ?? e.message); }`;
+
+  it("refuses a second process while the first holds it, and persists data", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "convo-lock-"));
+    try {
+      const convo = await openConvo({ dataDir: dir });
+      const { user } = await convo.users.create({ externalId: "persisted" });
+      const file = join(dir, "..", `${dir.split("/").pop()}-probe.mts`);
+      writeFileSync(file, script(dir));
+      const { stdout } = await run(process.execPath, ["--import", "tsx", file], { cwd: process.cwd() });
+      expect(stdout.trim()).toBe("DATA_DIRECTORY_LOCKED");
+      await convo.close();
+      const reopened = await openConvo({ dataDir: dir });
+      expect((await reopened.users.get(user.id)).externalId).toBe("persisted");
+      await reopened.close();
+      rmSync(file);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("takes over the lock of a process that died", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "convo-stale-"));
+    try {
+      // A pid that cannot be alive: beyond the kernel's pid_max.
+      writeFileSync(join(dir, "convo.lock"), "2147483646");
+      const convo = await openConvo({ dataDir: dir });
+      await expect(openConvo({ dataDir: dir })).rejects.toBeInstanceOf(DataDirectoryLockedError);
+      await convo.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

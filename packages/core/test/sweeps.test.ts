@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { engines, openTestConvo, rawQuery, testClock } from "./support/engines.js";
+
+const DAY = 24 * 60 * 60 * 1000;
+
+describe.each(engines)("lifecycle sweeps on %s", (engine) => {
+  it("deletes only conversations closed longer ago than the retention", async () => {
+    const clock = testClock(new Date("2026-01-01T10:00:00Z"));
+    const convo = await openTestConvo(engine, { clock: clock.now });
+    const { user } = await convo.users.create({});
+    const old = await convo.conversations.create(user.id);
+    await convo.messages.append(user.id, old.id, { role: "user", content: "old" });
+    await convo.state.replace(user.id, old.id, { a: 1 }, 0);
+    await convo.conversations.close(user.id, old.id);
+    clock.advance(10 * DAY);
+    const recent = await convo.conversations.create(user.id);
+    await convo.messages.append(user.id, recent.id, { role: "user", content: "recent" });
+    await convo.conversations.close(user.id, recent.id);
+    const open = await convo.conversations.create(user.id);
+    clock.advance(85 * DAY); // old closed 95 days ago, recent 85 days ago
+    expect(await convo.sweeps.deleteExpired()).toBe(1);
+    expect(await convo.sweeps.deleteExpired()).toBe(0);
+    const ids = (await rawQuery<{ id: string }>(convo, "SELECT id FROM conversations ORDER BY created_at")).map((r) => r.id);
+    expect(ids).toEqual([recent.id, open.id]);
+    expect(await rawQuery(convo, "SELECT content FROM messages")).toEqual([{ content: "recent" }]);
+    expect(await rawQuery(convo, "SELECT 1 FROM conversation_states")).toHaveLength(0);
+    expect((await convo.conversations.list(user.id)).total).toBe(2);
+  });
+
+  it("works in bounded batches and is idempotent", async () => {
+    const clock = testClock();
+    const convo = await openTestConvo(engine, { clock: clock.now, lifecycle: { sweepBatchSize: 3, sweepMaxBatches: 2 } });
+    const { user } = await convo.users.create({});
+    for (let i = 0; i < 8; i++) await convo.conversations.create(user.id);
+    clock.advance(31 * 60_000);
+    expect(await convo.sweeps.closeInactive()).toBe(6); // 2 batches of 3
+    expect(await convo.sweeps.closeInactive()).toBe(2);
+    expect(await convo.sweeps.closeInactive()).toBe(0);
+    const reasons = await rawQuery<{ close_reason: string }>(convo, "SELECT DISTINCT close_reason FROM conversations");
+    expect(reasons).toEqual([{ close_reason: "inactivity" }]);
+  });
+
+  it("gives closed untitled conversations a date title, and leaves titled ones", async () => {
+    const clock = testClock(new Date("2026-11-21T09:00:00Z"));
+    const convo = await openTestConvo(engine, { clock: clock.now });
+    const { user } = await convo.users.create({});
+    const untitled = await convo.conversations.create(user.id);
+    const named = await convo.conversations.create(user.id, { title: "Named" });
+    const stillOpen = await convo.conversations.create(user.id);
+    await convo.conversations.close(user.id, untitled.id);
+    await convo.conversations.close(user.id, named.id);
+    const result = await convo.sweeps.runAll();
+    expect(result).toEqual({ closedInactive: 0, deletedExpired: 0, titledByDate: 1 });
+    expect((await convo.conversations.summary(user.id, untitled.id)).title).toBe("21 Nov 2026");
+    expect((await convo.conversations.summary(user.id, untitled.id)).titleSource).toBe("date");
+    expect((await convo.conversations.summary(user.id, named.id)).title).toBe("Named");
+    expect((await convo.conversations.summary(user.id, stillOpen.id)).title).toBeNull();
+    expect((await convo.sweeps.runAll()).titledByDate).toBe(0);
+  });
+});
