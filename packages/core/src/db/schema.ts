@@ -79,6 +79,8 @@ export const conversations = pgTable(
   (t) => [
     primaryKey({ columns: [t.userId, t.id] }),
     uniqueIndex("conversations_external_id_key").on(t.userId, t.externalId).where(sql`${t.externalId} IS NOT NULL`),
+    // Admin keys address a conversation by id alone; this finds its owner.
+    index("conversations_id_idx").on(t.id),
     index("conversations_user_activity_idx").on(t.userId, t.updatedAt.desc(), t.id.desc()),
     index("conversations_user_env_activity_idx").on(t.userId, t.env, t.updatedAt.desc(), t.id.desc()),
     index("conversations_open_idx").on(t.updatedAt).where(sql`${t.closedAt} IS NULL`),
@@ -166,6 +168,7 @@ export const runs = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.id] }),
+    index("runs_id_idx").on(t.id),
     index("runs_conversation_idx").on(t.userId, t.conversationId, t.createdAt.desc()),
     // One run at a time per conversation.
     uniqueIndex("runs_one_running_key").on(t.userId, t.conversationId).where(sql`${t.status} = 'running'`),
@@ -238,6 +241,7 @@ export const assistantSessions = pgTable(
   (t) => [
     primaryKey({ columns: [t.userId, t.id] }),
     index("idx_assistant_sessions_user").on(t.userId),
+    index("assistant_sessions_id_idx").on(t.id),
     uniqueIndex("assistant_sessions_one_active_key").on(t.userId).where(sql`${t.status} = 'active'`),
     index("idx_assistant_sessions_status").on(t.updatedAt).where(sql`${t.status} = 'active'`),
     index("idx_assistant_sessions_env").on(t.env),

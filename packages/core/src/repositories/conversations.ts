@@ -93,6 +93,15 @@ export class ConversationsRepository {
       });
   }
 
+  /**
+   * The owner of a conversation, looked up by id alone. Only for admin requests that
+   * name no user; everything else filters on `user_id` first.
+   */
+  async ownerOf(id: string): Promise<string | undefined> {
+    const rows = await this.db.select({ userId: c.userId }).from(c).where(eq(c.id, id)).limit(1);
+    return rows[0]?.userId;
+  }
+
   async find(userId: string, id: string): Promise<ConversationRow | undefined> {
     const rows = await this.db
       .select()
