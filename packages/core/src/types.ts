@@ -1,5 +1,5 @@
 /** The public shapes of Convo's records, as the library answers them. */
-import type { ConversationRow } from "./repositories/conversations.js";
+import type { CloseReason, ConversationRow, TitleSource } from "./repositories/conversations.js";
 import type { MessageRow, Role } from "./repositories/messages.js";
 import type { UserRow } from "./repositories/users.js";
 
@@ -23,7 +23,7 @@ export interface Conversation {
   userId: string;
   externalId: string | null;
   title: string | null;
-  titleSource: ConversationRow["titleSource"];
+  titleSource: TitleSource | null;
   env: string;
   status: ConversationStatus;
   isActive: boolean;
@@ -32,7 +32,7 @@ export interface Conversation {
   createdAt: Date;
   updatedAt: Date;
   closedAt: Date | null;
-  closeReason: ConversationRow["closeReason"];
+  closeReason: CloseReason | null;
 }
 
 export interface Message {
@@ -73,7 +73,7 @@ export function toConversation(row: ConversationRow, activeSince: Date): Convers
     userId: row.userId,
     externalId: row.externalId,
     title: row.title,
-    titleSource: row.titleSource,
+    titleSource: row.titleSource as TitleSource | null,
     env: row.env,
     status,
     isActive: status === "active",
@@ -82,7 +82,7 @@ export function toConversation(row: ConversationRow, activeSince: Date): Convers
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     closedAt: row.closedAt,
-    closeReason: row.closeReason,
+    closeReason: row.closeReason as CloseReason | null,
   };
 }
 

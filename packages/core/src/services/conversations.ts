@@ -55,6 +55,19 @@ export class ConversationsService {
     return row;
   }
 
+  /**
+   * The owner of a conversation, for admin requests that name no user. Answers
+   * NotFoundError for an unknown id.
+   */
+  async ownerOf(id: string): Promise<string> {
+    const cid = assertUuid("conversationId", id);
+    return this.store.statement(async (uow) => {
+      const owner = await uow.conversations.ownerOf(cid);
+      if (!owner) throw new NotFoundError("conversation", cid);
+      return owner;
+    });
+  }
+
   async create(userId: string, input: CreateConversationInput = {}): Promise<Conversation> {
     const uid = assertUuid("userId", userId);
     const title = input.title === undefined ? undefined : assertTitle(input.title);

@@ -1,0 +1,131 @@
+/**
+ * The Fastify application: plugins, auth, routes and the OpenAPI document. Takes an
+ * open Convo; `server.ts` owns listening, the scheduler and shutdown.
+ */
+import { randomUUID } from "node:crypto";
+import cors from "@fastify/cors";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import { ApiKeysService, type Convo } from "@convo/core";
+import Fastify, { type FastifyServerOptions } from "fastify";
+import { type ZodTypeProvider, jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { TokenVerifier } from "./auth/tokens.js";
+import { authPlugin } from "./plugins/auth.js";
+import { registerErrorHandler } from "./plugins/error-handler.js";
+import { Metrics } from "./plugins/metrics.js";
+import { contextRoutes } from "./routes/context.js";
+import { conversationRoutes } from "./routes/conversations.js";
+import { messageRoutes } from "./routes/messages.js";
+import { opsRoutes } from "./routes/ops.js";
+import { stateRoutes } from "./routes/state.js";
+import type { App } from "./routes/types.js";
+import { userRoutes } from "./routes/users.js";
+
+export interface AppOptions {
+  convo: Convo;
+  bodyLimit?: number;
+  jwtSecret?: string;
+  jwksUrl?: string;
+  jwtIssuer?: string;
+  jwtAudience?: string;
+  rateLimitUser?: number;
+  rateLimitAdmin?: number;
+  corsOrigins?: string[];
+  /** Pino logger options, or false for none. */
+  logger?: FastifyServerOptions["logger"];
+  metrics?: Metrics;
+  /** Force open mode on or off; by default open = no API key and no token secret. */
+  open?: boolean;
+}
+
+export interface BuiltApp {
+  app: App;
+  metrics: Metrics;
+  /** True when the API needs no credentials (loopback only). */
+  open: boolean;
+}
+
+/** Builds the HTTP application around `convo` (not listening yet). */
+export async function buildApp(options: AppOptions): Promise<BuiltApp> {
+  const { convo } = options;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+    },
+    // SSE and long-polls are closed by the server itself on shutdown.
+    forceCloseConnections: "idle",
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandler(app);
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+
+  const metrics = options.metrics ?? new Metrics();
+  metrics.observeStore(convo.store);
+  metrics.register(app);
+
+  const apiKeys = new ApiKeysService(convo.store);
+  const tokens = new TokenVerifier({
+    secret: options.jwtSecret,
+    jwksUrl: options.jwksUrl,
+    issuer: options.jwtIssuer,
+    audience: options.jwtAudience,
+  });
+  const open = options.open ?? !(tokens.enabled || (await apiKeys.activeHashes()).length > 0);
+
+  if (options.corsOrigins?.length) {
+    await app.register(cors, {
+      origin: options.corsOrigins.includes("*") ? true : options.corsOrigins,
+      exposedHeaders: ["etag", "x-request-id"],
+    });
+  }
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: { title: "Convo API", version: "1.0.0", description: "Durable memory and run engine for AI chat assistants" },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(authPlugin, { apiKeys, tokens, open });
+  await app.register(rateLimit, {
+    global: true,
+    timeWindow: 60_000,
+    // Per principal: each admin key and each end user has its own budget.
+    max: (request) => (request.principal?.kind === "user" ? (options.rateLimitUser ?? 600) : (options.rateLimitAdmin ?? 120_000)),
+    keyGenerator: (request) => {
+      const p = request.principal;
+      if (!p) return `ip:${request.ip}`;
+      return p.kind === "user" ? `user:${p.userId}` : `key:${p.keyId ?? "open"}`;
+    },
+    allowList: (request) => !request.url.startsWith("/v1/"),
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      error: { code: "RATE_LIMITED", message: `Rate limit of ${context.max} requests per minute reached; retry in ${context.after}` },
+    }),
+  });
+
+  const deps = { convo };
+  await app.register(async (scope) => {
+    const typed = scope.withTypeProvider<ZodTypeProvider>();
+    await opsRoutes(typed, deps);
+    await userRoutes(typed, deps);
+    await conversationRoutes(typed, deps);
+    await messageRoutes(typed, deps);
+    await stateRoutes(typed, deps);
+    await contextRoutes(typed, deps);
+  });
+  return { app, metrics, open };
+}

@@ -1,0 +1,24 @@
+/**
+ * Who is calling. An admin key acts for any user; an end-user token only for its
+ * `sub`. In open mode (no key and no token secret configured, loopback only) every
+ * caller is an admin.
+ */
+import { ConvoError, NotFoundError } from "@convo/core";
+
+export type Principal = { kind: "admin"; keyId: string | null } | { kind: "user"; userId: string };
+
+/** No or bad credentials (401). */
+export class UnauthorizedError extends ConvoError {
+  constructor(message: string) {
+    super("UNAUTHORIZED", 401, message);
+  }
+}
+
+/**
+ * The user a user-scoped path (`/v1/users/:userId/…`) may act for. Another user's id
+ * answers 404, never 403: a token must not learn which ids exist.
+ */
+export function userScope(principal: Principal, userId: string): string {
+  if (principal.kind === "user" && principal.userId !== userId.toLowerCase()) throw new NotFoundError("user", userId);
+  return userId.toLowerCase();
+}

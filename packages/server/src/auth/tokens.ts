@@ -1,0 +1,60 @@
+/**
+ * End-user tokens: JWTs whose `sub` is the Convo user id, signed with an HS256
+ * secret (`CONVO_JWT_SECRET`, minted by `convo token`) or verified against a JWKS
+ * URL (`CONVO_JWKS_URL`, tokens issued by your own identity provider).
+ */
+import { isUuid } from "@convo/core";
+import { type JWTVerifyGetKey, SignJWT, createRemoteJWKSet, jwtVerify } from "jose";
+import { UnauthorizedError } from "./principal.js";
+
+export interface TokenOptions {
+  secret?: string;
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+}
+
+export class TokenVerifier {
+  readonly #secret?: Uint8Array;
+  readonly #jwks?: JWTVerifyGetKey;
+
+  constructor(private readonly options: TokenOptions) {
+    if (options.secret) this.#secret = new TextEncoder().encode(options.secret);
+    if (options.jwksUrl) this.#jwks = createRemoteJWKSet(new URL(options.jwksUrl));
+  }
+
+  get enabled(): boolean {
+    return this.#secret !== undefined || this.#jwks !== undefined;
+  }
+
+  /** The user id the token speaks for; UnauthorizedError when it is not valid. */
+  async verify(token: string): Promise<string> {
+    const verifyOptions = { issuer: this.options.issuer, audience: this.options.audience };
+    try {
+      const { payload } = this.#jwks
+        ? await jwtVerify(token, this.#jwks, verifyOptions)
+        : await jwtVerify(token, this.#secret as Uint8Array, { ...verifyOptions, algorithms: ["HS256"] });
+      if (!isUuid(payload.sub)) throw new UnauthorizedError("token subject is not a user id");
+      return payload.sub.toLowerCase();
+    } catch (error) {
+      if (error instanceof UnauthorizedError) throw error;
+      throw new UnauthorizedError("token is not valid or has expired");
+    }
+  }
+}
+
+/** Mints an HS256 end-user token (for testing, or for a backend that hands tokens to its clients). */
+export async function mintToken(
+  secret: string,
+  userId: string,
+  options: { expiresIn?: string; issuer?: string; audience?: string } = {},
+): Promise<string> {
+  let jwt = new SignJWT({})
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(userId)
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? "1h");
+  if (options.issuer) jwt = jwt.setIssuer(options.issuer);
+  if (options.audience) jwt = jwt.setAudience(options.audience);
+  return jwt.sign(new TextEncoder().encode(secret));
+}

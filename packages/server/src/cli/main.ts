@@ -1,0 +1,129 @@
+/**
+ * The `convo` command: serve, migrate, sweep, keys, token. Every command has --help;
+ * failures print one clear line (and the cause with --verbose) and exit non-zero.
+ */
+import { ApiKeysService, isConvoError, isUuid } from "@convo/core";
+import { Command, InvalidArgumentError } from "commander";
+import { mintToken } from "../auth/tokens.js";
+import { StartupError, startServer } from "../server.js";
+import { configWith, openFromFlags, withDatabaseOptions } from "./options.js";
+
+const program = new Command()
+  .name("convo")
+  .description("Convo: durable memory and run engine for AI chat assistants")
+  .option("--verbose", "print stack traces on failure")
+  .showHelpAfterError();
+
+const port = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("must be a port number (0–65535)");
+  return n;
+};
+
+withDatabaseOptions(
+  program
+    .command("serve")
+    .description("Run the HTTP API (embedded PGlite in ./.convo-data unless --database-url is given)")
+    .option("-p, --port <port>", "port to listen on (default: $PORT or 8787)", port)
+    .option("--host <host>", "address to listen on (default: 127.0.0.1 when open, 0.0.0.0 with credentials)")
+    .option("--sweep-interval <ms>", "how often to run the lifecycle sweeps (default 60000; 0 = never)", Number),
+).action(async (flags) => {
+  const config = configWith(flags);
+  if (flags.port !== undefined) config.port = flags.port;
+  if (flags.host !== undefined) config.host = flags.host;
+  if (flags.sweepInterval !== undefined) config.sweepIntervalMs = flags.sweepInterval;
+  const server = await startServer(config);
+  const engine = config.databaseUrl ? "PostgreSQL" : `PGlite in ${config.dataDir}`;
+  process.stdout.write(
+    [
+      `Convo is listening on ${server.url} (${engine})`,
+      `  API docs:  ${server.url}/docs`,
+      `  health:    ${server.url}/readyz`,
+      server.open
+        ? "  auth:      OPEN (no key configured; loopback only). Create a key with: npx convo keys create <name>"
+        : "  auth:      Authorization: Bearer <admin key | user token>  (keys: npx convo keys create <name>)",
+      "",
+    ].join("\n"),
+  );
+  const shutdown = (signal: string) => {
+    server.app.log.info(`${signal}: shutting down`);
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        server.app.log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGINT", () => shutdown("SIGINT"));
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+});
+
+withDatabaseOptions(program.command("migrate").description("Apply database migrations and exit")).action(async (flags) => {
+  const convo = await openFromFlags(flags);
+  await convo.close();
+  console.log("Migrations applied.");
+});
+
+withDatabaseOptions(program.command("sweep").description("Run the lifecycle sweeps once and print what they did")).action(
+  async (flags) => {
+    const convo = await openFromFlags(flags);
+    try {
+      const result = await convo.sweeps.runAll();
+      for (const [name, rows] of Object.entries(result)) console.log(`${name.padEnd(18)} ${rows}`);
+    } finally {
+      await convo.close();
+    }
+  },
+);
+
+const keys = program.command("keys").description("Manage admin API keys");
+withDatabaseOptions(keys.command("create <name>").description("Create an admin key (shown once)")).action(async (name: string, flags) => {
+  const convo = await openFromFlags(flags);
+  try {
+    const { key, apiKey } = await new ApiKeysService(convo.store).create(name);
+    console.log(key);
+    console.error(`Created key ${apiKey.id} (${apiKey.name}). Store it now: it is not shown again.`);
+  } finally {
+    await convo.close();
+  }
+});
+withDatabaseOptions(keys.command("list").description("List admin keys")).action(async (flags) => {
+  const convo = await openFromFlags(flags);
+  try {
+    for (const k of await new ApiKeysService(convo.store).list()) {
+      console.log(`${k.id}  ${k.prefix}…  ${k.name}  created ${k.createdAt.toISOString()}${k.revokedAt ? `  REVOKED ${k.revokedAt.toISOString()}` : ""}`);
+    }
+  } finally {
+    await convo.close();
+  }
+});
+withDatabaseOptions(keys.command("revoke <id>").description("Revoke an admin key")).action(async (id: string, flags) => {
+  const convo = await openFromFlags(flags);
+  try {
+    const k = await new ApiKeysService(convo.store).revoke(id);
+    console.log(`Revoked ${k.id} (${k.name}).`);
+  } finally {
+    await convo.close();
+  }
+});
+
+program
+  .command("token <userId>")
+  .description("Mint an end-user token (JWT, sub = userId) signed with $CONVO_JWT_SECRET, for testing")
+  .option("--expires-in <span>", "lifetime, e.g. 1h, 7d", "1h")
+  .action(async (userId: string, flags: { expiresIn: string }) => {
+    if (!isUuid(userId)) throw new InvalidArgumentError("userId must be a user id (UUID)");
+    const secret = process.env.CONVO_JWT_SECRET;
+    if (!secret) throw new StartupError("Set CONVO_JWT_SECRET (the server must use the same secret)", "NO_JWT_SECRET");
+    console.log(await mintToken(secret, userId.toLowerCase(), { expiresIn: flags.expiresIn }));
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const message = isConvoError(error) || error instanceof StartupError || error instanceof InvalidArgumentError ? error.message : String(error);
+  console.error(`convo: ${message}`);
+  if (program.opts().verbose && error instanceof Error) console.error(error.stack);
+  process.exit(1);
+}

@@ -1,0 +1,57 @@
+/**
+ * The server's settings: from the environment, overridden by CLI flags. Every option
+ * has a default that runs on one laptop with no setup.
+ */
+export interface ServerConfig {
+  /** PostgreSQL URL; absent = embedded PGlite in `dataDir`. */
+  databaseUrl?: string;
+  dataDir: string;
+  schema?: string;
+  host?: string;
+  port: number;
+  /** Largest request body in bytes (default 1 MiB). */
+  bodyLimit: number;
+  /** HS256 secret for end-user tokens. */
+  jwtSecret?: string;
+  /** JWKS URL for end-user tokens signed elsewhere. */
+  jwksUrl?: string;
+  jwtIssuer?: string;
+  jwtAudience?: string;
+  /** Requests per minute per end user / per admin key. */
+  rateLimitUser: number;
+  rateLimitAdmin: number;
+  /** Allowed CORS origins; empty = CORS off. */
+  corsOrigins: string[];
+  /** Run the lifecycle sweeps every this many ms (0 = never). */
+  sweepIntervalMs: number;
+  logLevel: string;
+}
+
+const int = (value: string | undefined, fallback: number) => {
+  const n = value === undefined || value === "" ? Number.NaN : Number(value);
+  return Number.isInteger(n) && n >= 0 ? n : fallback;
+};
+
+/** Settings from environment variables (CONVO_*, DATABASE_URL, PORT). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.CONVO_DATA_DIR || "./.convo-data",
+    schema: env.CONVO_SCHEMA || undefined,
+    host: env.HOST || undefined,
+    port: int(env.PORT, 8787),
+    bodyLimit: int(env.CONVO_BODY_LIMIT, 1024 * 1024),
+    jwtSecret: env.CONVO_JWT_SECRET || undefined,
+    jwksUrl: env.CONVO_JWKS_URL || undefined,
+    jwtIssuer: env.CONVO_JWT_ISSUER || undefined,
+    jwtAudience: env.CONVO_JWT_AUDIENCE || undefined,
+    rateLimitUser: int(env.CONVO_RATE_LIMIT_USER, 600),
+    rateLimitAdmin: int(env.CONVO_RATE_LIMIT_ADMIN, 120_000),
+    corsOrigins: (env.CONVO_CORS_ORIGINS ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+    sweepIntervalMs: int(env.CONVO_SWEEP_INTERVAL_MS, 60_000),
+    logLevel: env.CONVO_LOG_LEVEL || "info",
+  };
+}

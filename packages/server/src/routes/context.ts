@@ -1,0 +1,25 @@
+/** The context loader over HTTP. */
+import { userScope } from "../auth/principal.js";
+import { jsonify } from "../json.js";
+import { UserIdParams, errorResponses } from "../schemas/common.js";
+import { Context, ContextBody } from "../schemas/context.js";
+import type { App, RouteDeps } from "./types.js";
+
+export async function contextRoutes(app: App, { convo }: RouteDeps): Promise<void> {
+  app.post(
+    "/v1/users/:userId/context",
+    {
+      schema: {
+        tags: ["context"],
+        summary: "What the model needs: current conversation history, previous sessions, profile",
+        params: UserIdParams,
+        body: ContextBody.optional(),
+        response: { 200: Context, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const userId = userScope(request.principal, request.params.userId);
+      return jsonify(await convo.context.load(userId, request.body ?? {}));
+    },
+  );
+}

@@ -1,0 +1,47 @@
+/** Users: create (or find by externalId), read, update. */
+import { userScope } from "../auth/principal.js";
+import { jsonify } from "../json.js";
+import { UserIdParams, errorResponses } from "../schemas/common.js";
+import { CreateUserBody, PatchUserBody, User } from "../schemas/users.js";
+import type { App, RouteDeps } from "./types.js";
+import { NotFoundError } from "@convo/core";
+
+export async function userRoutes(app: App, { convo }: RouteDeps): Promise<void> {
+  app.post(
+    "/v1/users",
+    {
+      schema: {
+        tags: ["users"],
+        summary: "Create a user (or answer the one with this externalId: 200)",
+        body: CreateUserBody,
+        response: { 200: User, 201: User, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      // End users cannot create users: that is the backend's (admin key) job.
+      if (request.principal.kind === "user") throw new NotFoundError("route");
+      const { user, created } = await convo.users.create(request.body);
+      return reply.status(created ? 201 : 200).send(jsonify(user));
+    },
+  );
+
+  app.get(
+    "/v1/users/:userId",
+    { schema: { tags: ["users"], summary: "Read a user", params: UserIdParams, response: { 200: User, ...errorResponses } } },
+    async (request) => jsonify(await convo.users.get(userScope(request.principal, request.params.userId))),
+  );
+
+  app.patch(
+    "/v1/users/:userId",
+    {
+      schema: {
+        tags: ["users"],
+        summary: "Change a user's externalId, displayName or profile (replaced whole)",
+        params: UserIdParams,
+        body: PatchUserBody,
+        response: { 200: User, ...errorResponses },
+      },
+    },
+    async (request) => jsonify(await convo.users.update(userScope(request.principal, request.params.userId), request.body)),
+  );
+}

@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { IsoTime, QueryInt, Uuid } from "./common.js";
+
+export const Role = z.enum(["user", "assistant", "system", "tool"]);
+
+export const Message = z
+  .object({
+    id: Uuid,
+    conversationId: Uuid,
+    userId: Uuid,
+    seq: z.number().int().describe("1, 2, 3… per conversation, no gaps"),
+    role: Role,
+    content: z.string(),
+    parts: z.array(z.unknown()).nullable(),
+    noise: z.boolean(),
+    clientMessageId: z.string().nullable(),
+    runId: Uuid.nullable(),
+    createdAt: IsoTime,
+  })
+  .describe("Message");
+
+const messageFields = {
+  role: Role,
+  content: z.string(),
+  parts: z.array(z.unknown()).nullable().optional().describe("Tool calls, attachments (e.g. a Telegram file_id)"),
+  noise: z.boolean().optional().describe("System noise the context loader leaves out"),
+  clientMessageId: z.string().max(200).optional().describe("Sending the same id again stores nothing new"),
+};
+
+export const AppendMessageBody = z.strictObject(messageFields);
+
+export const AppendToCurrentBody = z.strictObject({
+  ...messageFields,
+  externalId: z.string().max(200).optional().describe("Append to the conversation with this key, created on first use"),
+  env: z.string().max(32).optional(),
+});
+
+export const MessagesQuery = z.strictObject({
+  afterSeq: QueryInt(0, 2 ** 31 - 1).optional(),
+  limit: QueryInt(1, 500).optional(),
+});
+
+export const MessageList = z.object({
+  messages: z.array(Message),
+  hasMore: z.boolean(),
+  nextCursor: z.string().nullable().describe("Pass as afterSeq for the next page"),
+});

@@ -1,0 +1,111 @@
+/**
+ * `startServer()` — opens Convo, builds the app, listens, runs the sweep scheduler,
+ * and shuts down gracefully: stop accepting, finish in-flight requests, stop the
+ * scheduler, close the database.
+ */
+import { type Convo, openConvo } from "@convo/core";
+import { buildApp } from "./app.js";
+import type { ServerConfig } from "./config.js";
+import { SweepScheduler } from "./scheduler.js";
+import type { App } from "./routes/types.js";
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+/** Refusing to start: bad configuration, busy port, locked data directory. */
+export class StartupError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "StartupError";
+  }
+}
+
+export interface RunningServer {
+  app: App;
+  convo: Convo;
+  url: string;
+  open: boolean;
+  scheduler: SweepScheduler;
+  close(): Promise<void>;
+}
+
+function checkDatabaseUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new StartupError(`DATABASE_URL is not a URL: ${url.replace(/\/\/[^@]*@/, "//***@")}`, "BAD_DATABASE_URL", { cause });
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new StartupError(`DATABASE_URL must start with postgres:// (got ${parsed.protocol})`, "BAD_DATABASE_URL");
+  }
+}
+
+export async function startServer(config: ServerConfig, options: { convo?: Convo } = {}): Promise<RunningServer> {
+  if (config.databaseUrl) checkDatabaseUrl(config.databaseUrl);
+  const logger = {
+    level: config.logLevel,
+    redact: ["req.headers.authorization", "req.headers.cookie"],
+  };
+  let convo: Convo;
+  try {
+    convo =
+      options.convo ??
+      (await openConvo({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.schema }));
+  } catch (error) {
+    if ((error as { code?: string }).code === "DATA_DIRECTORY_LOCKED") throw error;
+    const where = config.databaseUrl ? "the PostgreSQL at DATABASE_URL" : `the data directory ${config.dataDir}`;
+    throw new StartupError(`Cannot open ${where}: ${(error as Error).message}`, "DATABASE_UNAVAILABLE", { cause: error });
+  }
+  const { app, metrics, open } = await buildApp({
+    convo,
+    logger,
+    bodyLimit: config.bodyLimit,
+    jwtSecret: config.jwtSecret,
+    jwksUrl: config.jwksUrl,
+    jwtIssuer: config.jwtIssuer,
+    jwtAudience: config.jwtAudience,
+    rateLimitUser: config.rateLimitUser,
+    rateLimitAdmin: config.rateLimitAdmin,
+    corsOrigins: config.corsOrigins,
+  });
+  const host = config.host ?? (open ? "127.0.0.1" : "0.0.0.0");
+  if (open && !LOOPBACK.has(host)) {
+    await app.close();
+    if (!options.convo) await convo.close();
+    throw new StartupError(
+      `Refusing to listen on ${host} with no credentials configured: create an admin key (convo keys create) or set CONVO_JWT_SECRET, or listen on 127.0.0.1`,
+      "OPEN_ON_PUBLIC_HOST",
+    );
+  }
+  try {
+    await app.listen({ host, port: config.port });
+  } catch (error) {
+    await app.close();
+    if (!options.convo) await convo.close();
+    const code = (error as { code?: string }).code;
+    if (code === "EADDRINUSE") throw new StartupError(`Port ${config.port} on ${host} is already in use (try --port)`, "PORT_IN_USE", { cause: error });
+    throw error;
+  }
+  if (open) app.log.warn("No API key or token secret configured: the API is OPEN to anyone on this machine (listening on loopback only)");
+
+  const scheduler = new SweepScheduler(convo, { intervalMs: config.sweepIntervalMs, log: app.log, metrics });
+  scheduler.start();
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const url = `http://${host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await app.close(); // stops accepting; waits for in-flight requests
+      await scheduler.stop();
+      if (!options.convo) await convo.close();
+    })();
+    return closing;
+  };
+  return { app, convo, url, open, scheduler, close };
+}
