@@ -64,20 +64,39 @@ export async function openPostgres(options: PostgresEngineOptions): Promise<Engi
   }
   migrator.release();
 
-  let listener: pg.Client | undefined;
+  // One dedicated connection carries every LISTEN of this node. When it drops, it is
+  // reconnected (with backoff) and every channel is listened to again; notices sent
+  // while it was down are lost, which followers cover with their periodic re-read.
+  let listener: Promise<pg.Client> | undefined;
+  let closed = false;
   const handlers = new Map<string, Set<(payload: string) => void>>();
-  const listenClient = async () => {
-    if (listener) return listener;
+  const quote = (channel: string) => `"${channel.replaceAll('"', '""')}"`;
+  const connectListener = async (): Promise<pg.Client> => {
     const client = new pg.Client({ ...config });
     client.on("notification", (msg) => {
       for (const handler of handlers.get(msg.channel) ?? []) handler(msg.payload ?? "");
     });
     client.on("error", () => {
       listener = undefined;
+      client.end().catch(() => {});
+      if (!closed && handlers.size > 0) reconnect(250);
     });
     await client.connect();
-    listener = client;
+    for (const channel of handlers.keys()) await client.query(`LISTEN ${quote(channel)}`);
     return client;
+  };
+  const listenClient = () => {
+    listener ??= connectListener().catch((error: unknown) => {
+      listener = undefined;
+      throw error;
+    });
+    return listener;
+  };
+  const reconnect = (delayMs: number) => {
+    setTimeout(() => {
+      if (closed || listener) return;
+      listenClient().catch(() => reconnect(Math.min(delayMs * 2, 10_000)));
+    }, delayMs).unref();
   };
 
   return {
@@ -85,12 +104,15 @@ export async function openPostgres(options: PostgresEngineOptions): Promise<Engi
     db,
     schema: schemaName,
     async listen(channel, onPayload) {
-      const client = await listenClient();
       let set = handlers.get(channel);
       if (!set) {
         set = new Set();
         handlers.set(channel, set);
-        await client.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
+        const client = await listenClient();
+        // A fresh connection already listened to every registered channel.
+        await client.query(`LISTEN ${quote(channel)}`);
+      } else {
+        await listenClient();
       }
       set.add(onPayload);
       return async () => {
@@ -119,7 +141,8 @@ export async function openPostgres(options: PostgresEngineOptions): Promise<Engi
       return true;
     },
     async close() {
-      await listener?.end().catch(() => {});
+      closed = true;
+      await listener?.then((client) => client.end()).catch(() => {});
       await pool.end();
     },
   };

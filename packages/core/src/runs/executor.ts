@@ -1,0 +1,441 @@
+/**
+ * Executes runs on this node: one AI SDK `streamText` call per run (multi-step, with
+ * tools), detached from whoever started it. The stream is mapped to stored events —
+ * reasoning → `thinking`, each tool call with its result → `tool_call`, text →
+ * coalesced `delta`s — and the run ends with exactly one terminal event:
+ *
+ * - `done`: in one transaction the last deltas, the `done` event, the assistant
+ *   message and the run's final fields;
+ * - `cancelled`: cancel was requested (from any node); the deltas so far are kept,
+ *   no assistant message is written;
+ * - `error`: the model or a tool loop failed, storage failed, or this node is
+ *   shutting down; no assistant message.
+ *
+ * If the run was ended elsewhere meanwhile (its lease expired and the sweep ended it)
+ * the executor stops and writes nothing: every write is conditional on the run still
+ * running, so a late node can never add events after a terminal one.
+ */
+import { stepCountIs, streamText, type TextStreamPart, type ToolSet } from "ai";
+import { ConvoError } from "../errors.js";
+import type { NewRunEvent, RunFinish, RunRow } from "../repositories/runs.js";
+import type { ContextService } from "../services/context.js";
+import type { MessagesService } from "../services/messages.js";
+import type { Store } from "../store.js";
+import type { RunsConfig } from "./config.js";
+import { EventBuffer } from "./event-buffer.js";
+import { errorMessage, jsonSafe } from "./json-safe.js";
+import type { ModelRegistry } from "./models.js";
+import type { Notice, RunEventBus } from "./notifier.js";
+import { buildPrompt } from "./prompt.js";
+import { type RunToolContext, type RunTools, toolsFor } from "./tools.js";
+import { isTerminal, type RunToolChoice, type RunUsage } from "./types.js";
+
+/** Why a run stopped before its model finished. */
+export type StopReason = "cancel" | "shutdown" | "lost" | "storage";
+
+/** A run's failure, as reported to the store's `onBackgroundError` (it is also the run's `error` event). */
+export class RunFailure extends Error {
+  constructor(
+    readonly runId: string,
+    readonly code: string,
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+    this.name = "RunFailure";
+  }
+}
+
+export interface ExecutorDeps {
+  store: Store;
+  bus: RunEventBus;
+  config: RunsConfig;
+  models: ModelRegistry;
+  tools?: RunTools;
+  context: ContextService;
+  messages: MessagesService;
+  onError: (error: unknown) => void;
+}
+
+interface ActiveRun {
+  run: RunRow;
+  startedAt: number;
+  controller: AbortController;
+  stopReason?: StopReason;
+  storageError?: unknown;
+  /** The outcome is being stored: stops no longer apply. */
+  finishing: boolean;
+  done?: Promise<void>;
+}
+
+type Outcome =
+  | { kind: "finished"; finishReason: string; usage: RunUsage }
+  | { kind: "failed"; error: unknown }
+  | { kind: "stopped" };
+
+const ABORTED = Symbol("aborted");
+
+/** Wraps each tool's `execute` to measure how long it took, by tool call id. */
+function timed(tools: ToolSet, durations: Map<string, number>): ToolSet {
+  const out: ToolSet = {};
+  for (const [name, t] of Object.entries(tools)) {
+    const execute = t.execute;
+    if (!execute) {
+      out[name] = t;
+      continue;
+    }
+    const wrapped: typeof execute = (input, options) => {
+      const started = performance.now();
+      const result = execute(input, options);
+      const record = () => durations.set(options.toolCallId, Math.round(performance.now() - started));
+      if (result !== null && typeof result === "object" && Symbol.asyncIterator in result) {
+        record(); // a streaming tool: its duration is measured to the first result
+        return result;
+      }
+      return Promise.resolve(result).finally(record);
+    };
+    out[name] = { ...t, execute: wrapped };
+  }
+  return out;
+}
+
+const usageOf = (u: { inputTokens?: number; outputTokens?: number; totalTokens?: number } | undefined): RunUsage => {
+  const inputTokens = u?.inputTokens ?? null;
+  const outputTokens = u?.outputTokens ?? null;
+  const totalTokens = u?.totalTokens ?? (inputTokens !== null && outputTokens !== null ? inputTokens + outputTokens : null);
+  return { inputTokens, outputTokens, totalTokens };
+};
+
+export class RunExecutor {
+  readonly #active = new Map<string, ActiveRun>();
+  #closed = false;
+
+  constructor(private readonly deps: ExecutorDeps) {}
+
+  /** Runs executing on this node now. */
+  get size(): number {
+    return this.#active.size;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The runs executing here, for the heartbeat. */
+  keys(): { userId: string; id: string }[] {
+    return [...this.#active.values()].map((a) => ({ userId: a.run.userId, id: a.run.id }));
+  }
+
+  /** Starts executing a committed run, detached; never throws. */
+  launch(run: RunRow, startedAt: number): void {
+    const active: ActiveRun = { run, startedAt, controller: new AbortController(), finishing: false };
+    this.#active.set(run.id, active);
+    active.done = this.#execute(active)
+      .catch((error: unknown) => this.deps.onError(error))
+      .finally(() => {
+        this.#active.delete(run.id);
+      });
+  }
+
+  /** Stops a run executing here (no-op when it is not, or when it is already storing its outcome). */
+  stop(runId: string, reason: StopReason): void {
+    const active = this.#active.get(runId);
+    if (!active || active.finishing || active.stopReason) return;
+    active.stopReason = reason;
+    active.controller.abort(new RunFailure(runId, reason.toUpperCase(), `run stopped: ${reason}`));
+  }
+
+  /**
+   * Stops every run executing here; each ends `error` ("interrupted: node shutting
+   * down") with its deltas kept. Waits up to `timeoutMs` for them to be stored; a run
+   * not stored by then is left to lease expiry.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.#closed = true;
+    const running = [...this.#active.values()];
+    for (const active of running) this.stop(active.run.id, "shutdown");
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(running.map((a) => a.done)),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  async #execute(active: ActiveRun): Promise<void> {
+    const { run } = active;
+    const { store, bus, config } = this.deps;
+    const unsubscribe = bus.onRun(run.id, (notice) => {
+      if (notice.kind === "cancel") this.stop(run.id, "cancel");
+      // A terminal event we did not write: the run was ended elsewhere (lease expiry).
+      else if (notice.kind === "run" && isTerminal(notice.type) && !active.finishing) this.stop(run.id, "lost");
+    });
+    const buffer = new EventBuffer({
+      flushIntervalMs: config.flushIntervalMs,
+      flushChars: config.flushChars,
+      write: async (events) => {
+        const stored = await store.statement((uow) => uow.runs.appendEvents(run.userId, run.id, events, uow.now));
+        if (stored) void bus.publishQuietly([this.#notice(run, stored.lastSeq, events[events.length - 1]!.type)]);
+        return stored !== undefined;
+      },
+      onStop: (reason) => {
+        if (!reason.refused) active.storageError = reason.error;
+        this.stop(run.id, reason.refused ? "lost" : "storage");
+      },
+    });
+    let outcome: Outcome;
+    try {
+      // Without LISTEN a cancel still arrives, through the heartbeat.
+      await bus.ready().catch((error: unknown) => this.deps.onError(error));
+      outcome = await this.#stream(active, buffer);
+    } catch (error) {
+      outcome = { kind: "failed", error };
+    }
+    try {
+      active.finishing = true;
+      await this.#finish(active, outcome, buffer);
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  async #stream(active: ActiveRun, buffer: EventBuffer): Promise<Outcome> {
+    const { run } = active;
+    const { store, config } = this.deps;
+    const signal = active.controller.signal;
+    const context = await this.deps.context.load(run.userId, {
+      conversationId: run.conversationId,
+      historyLimit: config.historyLimit,
+      sessionsLimit: config.sessionsLimit,
+    });
+    // A cancel requested before this node listened is on the row.
+    const current = await store.statement((uow) => uow.runs.find(run.userId, run.id));
+    if (current?.status !== "running") this.stop(run.id, "lost");
+    else if (current.cancelRequestedAt) this.stop(run.id, "cancel");
+    if (signal.aborted) return { kind: "stopped" };
+
+    const model = this.deps.models.resolve(run.model ?? this.deps.models.defaultModel);
+    const prompt = buildPrompt(config.systemPrompt, context);
+    const toolContext: RunToolContext = { userId: run.userId, conversationId: run.conversationId, runId: run.id, store };
+    const durations = new Map<string, number>();
+    const callStarted = new Map<string, number>();
+    const tools = timed(toolsFor(toolContext, this.deps.tools), durations);
+    const toolChoice = (run.options as { toolChoice?: RunToolChoice }).toolChoice;
+
+    const result = streamText({
+      model,
+      system: prompt.system,
+      messages: prompt.messages,
+      allowSystemInMessages: true,
+      tools,
+      toolChoice,
+      stopWhen: stepCountIs(config.maxSteps),
+      maxRetries: config.maxRetries,
+      abortSignal: signal,
+      experimental_context: toolContext,
+      // Errors arrive as `error` parts below; the default would print them.
+      onError: () => {},
+    });
+
+    const aborted = new Promise<typeof ABORTED>((resolve) => {
+      if (signal.aborted) resolve(ABORTED);
+      else signal.addEventListener("abort", () => resolve(ABORTED), { once: true });
+    });
+    const iterator = result.fullStream[Symbol.asyncIterator]();
+    let streamError: unknown;
+    let finish: { finishReason: string; usage: RunUsage } | undefined;
+    let lastText = "";
+    let stepStarted = false;
+    for (;;) {
+      const pending = iterator.next();
+      // A model that ignores the abort signal must not keep the run open.
+      const next = await Promise.race([pending, aborted]);
+      if (next === ABORTED) {
+        pending.catch(() => {});
+        iterator.return?.().catch(() => {});
+        return { kind: "stopped" };
+      }
+      if (next.done) break;
+      const part: TextStreamPart<ToolSet> = next.value;
+      switch (part.type) {
+        case "start-step":
+          stepStarted = true;
+          break;
+        case "reasoning-delta":
+          buffer.reasoning(part.text);
+          break;
+        case "reasoning-end":
+          buffer.close();
+          break;
+        case "text-delta":
+          if (part.text.length === 0) break;
+          // The text of a later step is separated from the earlier one's inside the
+          // one answer; the separator is a delta too, so the deltas stay equal to it.
+          if (stepStarted && lastText && !/\s$/.test(lastText)) buffer.delta("\n\n");
+          stepStarted = false;
+          lastText = part.text;
+          buffer.delta(part.text);
+          break;
+        case "tool-call":
+          callStarted.set(part.toolCallId, performance.now());
+          break;
+        case "tool-result":
+        case "tool-error": {
+          if (part.type === "tool-result" && part.preliminary) break;
+          const started = callStarted.get(part.toolCallId);
+          const durationMs = durations.get(part.toolCallId) ?? (started ? Math.round(performance.now() - started) : 0);
+          const success = part.type === "tool-result";
+          buffer.event({
+            type: "tool_call",
+            content: null,
+            data: {
+              toolCallId: part.toolCallId,
+              name: part.toolName,
+              arguments: jsonSafe(part.input),
+              result: success ? jsonSafe(part.output) : errorMessage(part.error),
+              success,
+              durationMs,
+            },
+          });
+          break;
+        }
+        case "error":
+          streamError ??= part.error;
+          break;
+        case "finish":
+          finish = { finishReason: part.finishReason, usage: usageOf(part.totalUsage) };
+          break;
+        default:
+          break;
+      }
+    }
+    if (signal.aborted) return { kind: "stopped" };
+    if (streamError !== undefined) return { kind: "failed", error: streamError };
+    if (!finish) return { kind: "failed", error: new Error("the model's stream ended without finishing") };
+    return { kind: "finished", ...finish };
+  }
+
+  #notice(run: RunRow, seq: number, type: NewRunEvent["type"]): Notice {
+    return { kind: "run", userId: run.userId, runId: run.id, conversationId: run.conversationId, seq, type };
+  }
+
+  async #finish(active: ActiveRun, outcome: Outcome, buffer: EventBuffer): Promise<void> {
+    const { run } = active;
+    if (active.stopReason === "lost") {
+      await buffer.stop();
+      return;
+    }
+    const rest = await buffer.takeAll();
+    const processingTimeMs = Math.round(performance.now() - active.startedAt);
+    if (outcome.kind === "finished" && !active.stopReason) {
+      try {
+        await this.#commitDone(active, rest, buffer.text, outcome, processingTimeMs);
+        return;
+      } catch (error) {
+        outcome = { kind: "failed", error };
+      }
+    }
+    if (active.stopReason === "cancel") {
+      await this.#commitEnd(
+        run,
+        rest,
+        { type: "cancelled", content: "cancelled by request" },
+        { status: "cancelled", error: "cancelled by request", processingTimeMs },
+      );
+      return;
+    }
+    const failure = this.#failure(active, outcome);
+    this.deps.onError(failure);
+    await this.#commitEnd(
+      run,
+      rest,
+      { type: "error", content: failure.message, data: { code: failure.code } },
+      { status: "error", error: failure.message, processingTimeMs },
+    );
+  }
+
+  #failure(active: ActiveRun, outcome: Outcome): RunFailure {
+    const id = active.run.id;
+    if (active.stopReason === "shutdown") return new RunFailure(id, "INTERRUPTED", "interrupted: node shutting down");
+    if (active.stopReason === "storage") {
+      return new RunFailure(id, "STORAGE_FAILED", `storing the run's events failed: ${errorMessage(active.storageError)}`, {
+        cause: active.storageError,
+      });
+    }
+    const error = outcome.kind === "failed" ? outcome.error : undefined;
+    if (error instanceof ConvoError) return new RunFailure(id, error.code, errorMessage(error), { cause: error });
+    const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
+    const suffix = typeof status === "number" ? ` (HTTP ${status})` : "";
+    return new RunFailure(id, "MODEL_FAILED", `the model failed: ${errorMessage(error)}${suffix}`, { cause: error });
+  }
+
+  /** The `done` transaction: last deltas + done event + assistant message + final run fields. */
+  async #commitDone(
+    active: ActiveRun,
+    rest: NewRunEvent[],
+    finalText: string,
+    outcome: Extract<Outcome, { kind: "finished" }>,
+    processingTimeMs: number,
+  ): Promise<void> {
+    const { run } = active;
+    const model = run.model ?? this.deps.models.defaultModel;
+    const committed = await this.deps.store
+      .transaction(async (uow) => {
+        const { message } = await this.deps.messages.appendIn(uow, run.userId, run.conversationId, {
+          role: "assistant",
+          content: finalText,
+          runId: run.id,
+        });
+        const done: NewRunEvent = {
+          type: "done",
+          content: finalText,
+          data: {
+            model,
+            usage: outcome.usage,
+            processingTimeMs,
+            assistantMessageId: message.id,
+            finishReason: outcome.finishReason,
+          },
+        };
+        const fields: RunFinish = {
+          status: "done",
+          finalResponse: finalText,
+          model,
+          usage: outcome.usage,
+          processingTimeMs,
+          assistantMessageId: message.id,
+        };
+        const stored = await uow.runs.finish(run.userId, run.id, [...rest, done], fields, uow.now);
+        // Ended elsewhere meanwhile: roll the assistant message back with everything else.
+        if (!stored) throw new RunEndedElsewhere();
+        return { seq: stored.lastSeq, messageSeq: message.seq };
+      })
+      .catch((error: unknown) => {
+        if (error instanceof RunEndedElsewhere) return undefined;
+        throw error;
+      });
+    if (!committed) return;
+    await this.deps.bus.publishQuietly([
+      this.#notice(run, committed.seq, "done"),
+      { kind: "message", userId: run.userId, conversationId: run.conversationId, seq: committed.messageSeq },
+    ]);
+  }
+
+  /** Stores the terminal `cancelled` or `error` event with the run's final fields; no message. */
+  async #commitEnd(run: RunRow, rest: NewRunEvent[], terminal: NewRunEvent, finish: RunFinish): Promise<void> {
+    try {
+      const stored = await this.deps.store.statement((uow) =>
+        uow.runs.finish(run.userId, run.id, [...rest, terminal], finish, uow.now),
+      );
+      if (stored) await this.deps.bus.publishQuietly([this.#notice(run, stored.lastSeq, terminal.type)]);
+    } catch (error) {
+      // Nothing more can be done here: the lease stops being renewed, so the sweep
+      // ends the run as interrupted.
+      this.deps.onError(new RunFailure(run.id, "STORAGE_FAILED", `storing the end of run ${run.id} failed`, { cause: error }));
+    }
+  }
+}
+
+class RunEndedElsewhere extends Error {}

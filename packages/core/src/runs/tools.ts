@@ -1,0 +1,90 @@
+/**
+ * The tools a run's model may call: Convo's built-ins (`current_time`,
+ * `search_history`) and the library user's own. Tools are AI SDK tools; a factory
+ * receives the run's context so a tool can act for the run's user only.
+ */
+import { type ToolSet, tool } from "ai";
+import { z } from "zod";
+import { HistoryRepository } from "../repositories/history.js";
+import type { Store } from "../store.js";
+
+/** What a tool knows about the run calling it (also passed as the AI SDK's `experimental_context`). */
+export interface RunToolContext {
+  userId: string;
+  conversationId: string;
+  runId: string;
+  /** The store, for tools that read Convo's data (always filter on `userId`). */
+  store: Store;
+}
+
+/**
+ * Tools to offer the model besides the built-ins: a ToolSet, or a function of the
+ * run that answers one. A tool with a built-in's name replaces the built-in.
+ *
+ * @example
+ * openConvo({ runs: { tools: { weather: tool({ description: "Weather in a city",
+ *   inputSchema: z.object({ city: z.string() }), execute: async ({ city }) => lookUp(city) }) } } });
+ */
+export type RunTools = ToolSet | ((context: RunToolContext) => ToolSet);
+
+function localTime(now: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(now);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}:${get("second")}`;
+}
+
+/** Convo's built-in tools for one run. */
+export function builtInTools(context: RunToolContext): ToolSet {
+  const { store } = context;
+  return {
+    current_time: tool({
+      description: "The current date and time, optionally in an IANA time zone such as Europe/Moscow.",
+      inputSchema: z.object({
+        timeZone: z.string().min(1).max(64).optional().describe("IANA time zone, e.g. Europe/Moscow; default UTC"),
+      }),
+      execute: async ({ timeZone }) => {
+        const now = store.clock();
+        const zone = timeZone ?? "UTC";
+        // Intl throws a RangeError for an unknown zone: the model gets it as the tool's error.
+        return { iso: now.toISOString(), timeZone: zone, local: localTime(now, zone) };
+      },
+    }),
+    search_history: tool({
+      description: "Searches the user's own earlier conversations for messages containing a text (case-insensitive).",
+      inputSchema: z.object({
+        query: z.string().min(1).max(200).describe("Text to look for"),
+        limit: z.number().int().min(1).max(20).optional().describe("At most this many messages (default 5)"),
+      }),
+      execute: async ({ query, limit }) => {
+        const hits = await store.statement((uow) =>
+          new HistoryRepository(uow.db).search(context.userId, query, limit ?? 5, context.conversationId),
+        );
+        return {
+          query,
+          hits: hits.map((h) => ({
+            conversationId: h.conversationId,
+            conversationTitle: h.conversationTitle,
+            role: h.role,
+            content: h.content.length > 500 ? `${h.content.slice(0, 500)}…` : h.content,
+            createdAt: h.createdAt.toISOString(),
+          })),
+        };
+      },
+    }),
+  };
+}
+
+/** The built-ins and the user's tools for one run (the user's win on a name clash). */
+export function toolsFor(context: RunToolContext, extra: RunTools | undefined): ToolSet {
+  const mine = typeof extra === "function" ? extra(context) : (extra ?? {});
+  return { ...builtInTools(context), ...mine };
+}
