@@ -124,8 +124,30 @@ export class RunEventBus {
     return this.publish(notices).catch((error) => this.onError(error));
   }
 
+  #queued: Notice[] = [];
+  #flushing: NodeJS.Timeout | undefined;
+
+  /**
+   * Publishes `notice` within a few milliseconds, together with whatever else was
+   * queued meanwhile: one NOTIFY statement for a burst of appends instead of one each
+   * (every notifying commit takes a cluster-wide lock, so they are worth batching).
+   */
+  enqueue(notice: Notice, delayMs = 5): void {
+    if (this.#closed) return;
+    this.#queued.push(notice);
+    this.#flushing ??= setTimeout(() => {
+      this.#flushing = undefined;
+      void this.publishQuietly(this.#queued.splice(0));
+    }, delayMs);
+  }
+
   /** Stops listening; subscribers stay registered but hear nothing more. */
   async close(): Promise<void> {
+    if (this.#flushing) {
+      clearTimeout(this.#flushing);
+      this.#flushing = undefined;
+      await this.publishQuietly(this.#queued.splice(0));
+    }
     this.#closed = true;
     const listening = this.#listening;
     this.#listening = undefined;
