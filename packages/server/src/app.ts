@@ -3,13 +3,13 @@
  * open Convo; `server.ts` owns listening, the scheduler and shutdown.
  */
 import { randomUUID } from "node:crypto";
+import { ApiKeysService, BadRequestError, type Convo } from "@convo/core";
 import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import { ApiKeysService, type Convo } from "@convo/core";
-import Fastify, { type FastifyServerOptions } from "fastify";
-import { type ZodTypeProvider, jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { TokenVerifier } from "./auth/tokens.js";
 import { authPlugin } from "./plugins/auth.js";
 import { registerErrorHandler } from "./plugins/error-handler.js";
@@ -18,9 +18,11 @@ import { contextRoutes } from "./routes/context.js";
 import { conversationRoutes } from "./routes/conversations.js";
 import { messageRoutes } from "./routes/messages.js";
 import { opsRoutes } from "./routes/ops.js";
+import { runRoutes } from "./routes/runs.js";
 import { stateRoutes } from "./routes/state.js";
 import type { App } from "./routes/types.js";
 import { userRoutes } from "./routes/users.js";
+import { SseRegistry } from "./sse.js";
 
 export interface AppOptions {
   convo: Convo;
@@ -59,10 +61,31 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     // SSE and long-polls are closed by the server itself on shutdown.
     forceCloseConnections: "idle",
     routerOptions: { ignoreTrailingSlash: true },
+    // A malformed URL (`/v1/conversations/%FF`) is refused before routing, out of the
+    // error handler's reach: answer it in the API's error shape all the same.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      reply.status(400).send({ error: { code: "INVALID_URL", message: error.message } });
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
+
+  // Fastify decodes a JSON body leniently: invalid UTF-8 would be stored as U+FFFD.
+  // Refuse it instead, so text is stored exactly as sent or not at all.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new BadRequestError("The body is not valid UTF-8", "INVALID_JSON"), undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
 
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
@@ -113,8 +136,20 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     allowList: (request) => !request.url.startsWith("/v1/"),
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
-      error: { code: "RATE_LIMITED", message: `Rate limit of ${context.max} requests per minute reached; retry in ${context.after}` },
+      error: {
+        code: "RATE_LIMITED",
+        message: `Rate limit of ${context.max} requests per minute reached; retry in ${context.after}`,
+      },
     }),
+  });
+
+  // Open event streams end when the server closes (they would hold close() forever),
+  // and long-polls answer at once.
+  const sse = new SseRegistry(metrics);
+  const shutdown = new AbortController();
+  app.addHook("preClose", async () => {
+    shutdown.abort();
+    sse.closeAll();
   });
 
   const deps = { convo };
@@ -126,6 +161,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     await messageRoutes(typed, deps);
     await stateRoutes(typed, deps);
     await contextRoutes(typed, deps);
+    await runRoutes(typed, { ...deps, sse, shutdown: shutdown.signal });
   });
   return { app, metrics, open };
 }

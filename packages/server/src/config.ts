@@ -7,6 +7,8 @@ export interface ServerConfig {
   databaseUrl?: string;
   dataDir: string;
   schema?: string;
+  /** PostgreSQL connections per node (default 10). */
+  poolSize?: number;
   host?: string;
   port: number;
   /** Largest request body in bytes (default 1 MiB). */
@@ -25,11 +27,26 @@ export interface ServerConfig {
   /** Run the lifecycle sweeps every this many ms (0 = never). */
   sweepIntervalMs: number;
   logLevel: string;
+  /** Background runs on this node (defaults in docs/runs.md). */
+  runs?: {
+    nodeId?: string;
+    maxRunsPerNode?: number;
+    maxRunsPerUser?: number;
+    leaseMs?: number;
+    heartbeatMs?: number;
+    /** Pace of the built-in offline model's stream, ms per chunk. */
+    offlineChunkDelayMs?: number;
+  };
 }
 
 const int = (value: string | undefined, fallback: number) => {
   const n = value === undefined || value === "" ? Number.NaN : Number(value);
   return Number.isInteger(n) && n >= 0 ? n : fallback;
+};
+
+const optionalInt = (value: string | undefined) => {
+  const n = int(value, -1);
+  return n >= 0 ? n : undefined;
 };
 
 /** Settings from environment variables (CONVO_*, DATABASE_URL, PORT). */
@@ -38,6 +55,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.CONVO_DATA_DIR || "./.convo-data",
     schema: env.CONVO_SCHEMA || undefined,
+    poolSize: env.CONVO_POOL_SIZE ? int(env.CONVO_POOL_SIZE, 10) : undefined,
     host: env.HOST || undefined,
     port: int(env.PORT, 8787),
     bodyLimit: int(env.CONVO_BODY_LIMIT, 1024 * 1024),
@@ -53,5 +71,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       .filter(Boolean),
     sweepIntervalMs: int(env.CONVO_SWEEP_INTERVAL_MS, 60_000),
     logLevel: env.CONVO_LOG_LEVEL || "info",
+    runs: {
+      nodeId: env.CONVO_NODE_ID || undefined,
+      maxRunsPerNode: optionalInt(env.CONVO_MAX_RUNS_PER_NODE),
+      maxRunsPerUser: optionalInt(env.CONVO_MAX_RUNS_PER_USER),
+      leaseMs: optionalInt(env.CONVO_RUN_LEASE_MS),
+      heartbeatMs: optionalInt(env.CONVO_RUN_HEARTBEAT_MS),
+      offlineChunkDelayMs: optionalInt(env.CONVO_OFFLINE_CHUNK_DELAY_MS),
+    },
   };
 }

@@ -6,8 +6,8 @@
 import { type Convo, openConvo } from "@convo/core";
 import { buildApp } from "./app.js";
 import type { ServerConfig } from "./config.js";
-import { SweepScheduler } from "./scheduler.js";
 import type { App } from "./routes/types.js";
+import { SweepScheduler } from "./scheduler.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -44,22 +44,40 @@ function checkDatabaseUrl(url: string): void {
   }
 }
 
-export async function startServer(config: ServerConfig, options: { convo?: Convo } = {}): Promise<RunningServer> {
+/**
+ * Opens Convo where `config` says (applying migrations), failing with one clear line:
+ * a bad URL, an unreachable database, a data directory held by another process.
+ */
+export async function openDatabase(
+  config: Pick<ServerConfig, "databaseUrl" | "dataDir" | "schema"> & Partial<Pick<ServerConfig, "poolSize" | "runs">>,
+): Promise<Convo> {
   if (config.databaseUrl) checkDatabaseUrl(config.databaseUrl);
-  const logger = {
-    level: config.logLevel,
-    redact: ["req.headers.authorization", "req.headers.cookie"],
-  };
-  let convo: Convo;
+  const { offlineChunkDelayMs, ...runs } = config.runs ?? {};
+  const defined = Object.fromEntries(Object.entries(runs).filter(([, v]) => v !== undefined));
   try {
-    convo =
-      options.convo ??
-      (await openConvo({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.schema }));
+    return await openConvo({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      schema: config.schema,
+      poolSize: config.poolSize,
+      runs: {
+        ...defined,
+        models: offlineChunkDelayMs === undefined ? undefined : { offline: { chunkDelayMs: offlineChunkDelayMs } },
+      },
+    });
   } catch (error) {
     if ((error as { code?: string }).code === "DATA_DIRECTORY_LOCKED") throw error;
     const where = config.databaseUrl ? "the PostgreSQL at DATABASE_URL" : `the data directory ${config.dataDir}`;
     throw new StartupError(`Cannot open ${where}: ${(error as Error).message}`, "DATABASE_UNAVAILABLE", { cause: error });
   }
+}
+
+export async function startServer(config: ServerConfig, options: { convo?: Convo } = {}): Promise<RunningServer> {
+  const logger = {
+    level: config.logLevel,
+    redact: ["req.headers.authorization", "req.headers.cookie"],
+  };
+  const convo = options.convo ?? (await openDatabase(config));
   const { app, metrics, open } = await buildApp({
     convo,
     logger,
@@ -87,10 +105,12 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
     await app.close();
     if (!options.convo) await convo.close();
     const code = (error as { code?: string }).code;
-    if (code === "EADDRINUSE") throw new StartupError(`Port ${config.port} on ${host} is already in use (try --port)`, "PORT_IN_USE", { cause: error });
+    if (code === "EADDRINUSE")
+      throw new StartupError(`Port ${config.port} on ${host} is already in use (try --port)`, "PORT_IN_USE", { cause: error });
     throw error;
   }
-  if (open) app.log.warn("No API key or token secret configured: the API is OPEN to anyone on this machine (listening on loopback only)");
+  if (open)
+    app.log.warn("No API key or token secret configured: the API is OPEN to anyone on this machine (listening on loopback only)");
 
   const scheduler = new SweepScheduler(convo, { intervalMs: config.sweepIntervalMs, log: app.log, metrics });
   scheduler.start();

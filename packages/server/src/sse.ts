@@ -129,7 +129,10 @@ export async function streamSse(
   } catch (error) {
     request.log.error({ err: error }, "event stream failed");
     if (!closed) {
-      await stream.send({ event: "error", data: JSON.stringify({ code: "STREAM_FAILED", message: "The stream failed; reconnect with Last-Event-ID" }) });
+      await stream.send({
+        event: "error",
+        data: JSON.stringify({ code: "STREAM_FAILED", message: "The stream failed; reconnect with Last-Event-ID" }),
+      });
     }
   } finally {
     close();

@@ -3,7 +3,9 @@ import { formatSse } from "../src/sse.js";
 
 describe("formatSse", () => {
   it("writes id, event and one data line per line of data", () => {
-    expect(formatSse({ id: 3, event: "delta", data: '{"content":"При"}' })).toBe('event: delta\nid: 3\ndata: {"content":"При"}\n\n');
+    expect(formatSse({ id: 3, event: "delta", data: '{"content":"При"}' })).toBe(
+      'event: delta\nid: 3\ndata: {"content":"При"}\n\n',
+    );
     expect(formatSse({ data: "a\nb\r\nc\rd" })).toBe("data: a\ndata: b\ndata: c\ndata: d\n\n");
     expect(formatSse({ data: "", retry: 1500 })).toBe("retry: 1500\ndata: \n\n");
   });

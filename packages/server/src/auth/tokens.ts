@@ -4,7 +4,7 @@
  * URL (`CONVO_JWKS_URL`, tokens issued by your own identity provider).
  */
 import { isUuid } from "@convo/core";
-import { type JWTVerifyGetKey, SignJWT, createRemoteJWKSet, jwtVerify } from "jose";
+import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify, SignJWT } from "jose";
 import { UnauthorizedError } from "./principal.js";
 
 export interface TokenOptions {

@@ -78,21 +78,25 @@ withDatabaseOptions(program.command("sweep").description("Run the lifecycle swee
 );
 
 const keys = program.command("keys").description("Manage admin API keys");
-withDatabaseOptions(keys.command("create <name>").description("Create an admin key (shown once)")).action(async (name: string, flags) => {
-  const convo = await openFromFlags(flags);
-  try {
-    const { key, apiKey } = await new ApiKeysService(convo.store).create(name);
-    console.log(key);
-    console.error(`Created key ${apiKey.id} (${apiKey.name}). Store it now: it is not shown again.`);
-  } finally {
-    await convo.close();
-  }
-});
+withDatabaseOptions(keys.command("create <name>").description("Create an admin key (shown once)")).action(
+  async (name: string, flags) => {
+    const convo = await openFromFlags(flags);
+    try {
+      const { key, apiKey } = await new ApiKeysService(convo.store).create(name);
+      console.log(key);
+      console.error(`Created key ${apiKey.id} (${apiKey.name}). Store it now: it is not shown again.`);
+    } finally {
+      await convo.close();
+    }
+  },
+);
 withDatabaseOptions(keys.command("list").description("List admin keys")).action(async (flags) => {
   const convo = await openFromFlags(flags);
   try {
     for (const k of await new ApiKeysService(convo.store).list()) {
-      console.log(`${k.id}  ${k.prefix}…  ${k.name}  created ${k.createdAt.toISOString()}${k.revokedAt ? `  REVOKED ${k.revokedAt.toISOString()}` : ""}`);
+      console.log(
+        `${k.id}  ${k.prefix}…  ${k.name}  created ${k.createdAt.toISOString()}${k.revokedAt ? `  REVOKED ${k.revokedAt.toISOString()}` : ""}`,
+      );
     }
   } finally {
     await convo.close();
@@ -122,7 +126,8 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  const message = isConvoError(error) || error instanceof StartupError || error instanceof InvalidArgumentError ? error.message : String(error);
+  const message =
+    isConvoError(error) || error instanceof StartupError || error instanceof InvalidArgumentError ? error.message : String(error);
   console.error(`convo: ${message}`);
   if (program.opts().verbose && error instanceof Error) console.error(error.stack);
   process.exit(1);

@@ -1,7 +1,8 @@
 /** Options shared by the CLI commands that open the database. */
-import { type Convo, openConvo } from "@convo/core";
+import type { Convo } from "@convo/core";
 import type { Command } from "commander";
-import { type ServerConfig, configFromEnv } from "../config.js";
+import { configFromEnv, type ServerConfig } from "../config.js";
+import { openDatabase } from "../server.js";
 
 export interface DatabaseFlags {
   databaseUrl?: string;
@@ -28,8 +29,7 @@ export function configWith(flags: DatabaseFlags & Partial<ServerConfig>): Server
   };
 }
 
-/** Opens Convo for a one-off command (migrations are applied on open). */
+/** Opens Convo for a one-off command (migrations are applied on open), with serve's clear errors. */
 export function openFromFlags(flags: DatabaseFlags): Promise<Convo> {
-  const config = configWith(flags);
-  return openConvo({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.schema });
+  return openDatabase(configWith(flags));
 }

@@ -20,7 +20,9 @@ function fieldOf(context: string | undefined, instancePath: string, params: Reco
   const path = instancePath.replace(/^\//, "").replaceAll("/", ".");
   const keys = Array.isArray(params.keys) ? (params.keys as string[]).join(",") : "";
   const tail = [path, keys].filter(Boolean).join(".");
-  return [context ?? "body", tail].filter(Boolean).join(".");
+  // Fastify names the query string's context "querystring"; the API calls it query.
+  const where = context === "querystring" ? "query" : (context ?? "body");
+  return [where, tail].filter(Boolean).join(".");
 }
 
 function toResponse(error: unknown): { status: number; body: Body } | undefined {
@@ -35,15 +37,29 @@ function toResponse(error: unknown): { status: number; body: Body } | undefined 
     }));
     const first = issues[0]!;
     const status = issues.every((i) => VALUE_ISSUES.has(i.code)) ? 422 : 400;
-    const message =
-      first.code === "unrecognized_keys" ? `unknown field(s): ${first.field}` : `${first.field}: ${first.message}`;
-    return { status, body: { error: { code: status === 422 ? "VALIDATION_FAILED" : "INVALID_REQUEST", message, details: { field: first.field, issues } } } };
+    const message = first.code === "unrecognized_keys" ? `unknown field(s): ${first.field}` : `${first.field}: ${first.message}`;
+    return {
+      status,
+      body: {
+        error: {
+          code: status === 422 ? "VALIDATION_FAILED" : "INVALID_REQUEST",
+          message,
+          details: { field: first.field, issues },
+        },
+      },
+    };
   }
   switch (e.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return { status: 413, body: { error: { code: "PAYLOAD_TOO_LARGE", message: "The request body is larger than the limit" } } };
+      return {
+        status: 413,
+        body: { error: { code: "PAYLOAD_TOO_LARGE", message: "The request body is larger than the limit" } },
+      };
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return { status: 415, body: { error: { code: "UNSUPPORTED_MEDIA_TYPE", message: "Send JSON (Content-Type: application/json)" } } };
+      return {
+        status: 415,
+        body: { error: { code: "UNSUPPORTED_MEDIA_TYPE", message: "Send JSON (Content-Type: application/json)" } },
+      };
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
     case "FST_ERR_CTP_INVALID_JSON_BODY":
       return { status: 400, body: { error: { code: "INVALID_JSON", message: "The body is not valid JSON" } } };
@@ -73,6 +89,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
     });
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send({ error: { code: "ROUTE_NOT_FOUND", message: `No route ${request.method} ${request.url.split("?")[0]}` } });
+    reply
+      .status(404)
+      .send({ error: { code: "ROUTE_NOT_FOUND", message: `No route ${request.method} ${request.url.split("?")[0]}` } });
   });
 }

@@ -1,7 +1,7 @@
 /** The context loader over HTTP. */
 import { userScope } from "../auth/principal.js";
 import { jsonify } from "../json.js";
-import { UserIdParams, errorResponses } from "../schemas/common.js";
+import { errorResponses, UserIdParams } from "../schemas/common.js";
 import { Context, ContextBody } from "../schemas/context.js";
 import type { App, RouteDeps } from "./types.js";
 
@@ -13,7 +13,8 @@ export async function contextRoutes(app: App, { convo }: RouteDeps): Promise<voi
         tags: ["context"],
         summary: "What the model needs: current conversation history, previous sessions, profile",
         params: UserIdParams,
-        body: ContextBody.optional(),
+        // Fastify validates a missing body as null.
+        body: ContextBody.nullish(),
         response: { 200: Context, ...errorResponses },
       },
     },

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { userScope } from "../auth/principal.js";
 import { jsonify } from "../json.js";
-import { IdParams, UserIdParams, errorResponses } from "../schemas/common.js";
+import { errorResponses, IdParams, UserIdParams } from "../schemas/common.js";
 import {
   CloseConversationBody,
   ConversationDetail,
@@ -23,7 +23,8 @@ export async function conversationRoutes(app: App, { convo }: RouteDeps): Promis
         tags: ["conversations"],
         summary: "Start a conversation (optionally closing the current one)",
         params: UserIdParams,
-        body: CreateConversationBody.optional(),
+        // Fastify validates a missing body as null.
+        body: CreateConversationBody.nullish(),
         response: { 201: ConversationSummary, ...errorResponses },
       },
     },

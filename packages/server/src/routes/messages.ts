@@ -1,7 +1,7 @@
 /** Messages: append, append to the current conversation, page. */
 import { userScope } from "../auth/principal.js";
 import { jsonify } from "../json.js";
-import { IdParams, UserIdParams, errorResponses } from "../schemas/common.js";
+import { errorResponses, IdParams, UserIdParams } from "../schemas/common.js";
 import { ConversationSummary } from "../schemas/conversations.js";
 import { AppendMessageBody, AppendToCurrentBody, Message, MessageList, MessagesQuery } from "../schemas/messages.js";
 import { conversationUser } from "./owner.js";
@@ -27,6 +27,7 @@ export async function messageRoutes(app: App, { convo }: RouteDeps): Promise<voi
     async (request, reply) => {
       const userId = await conversationUser(request, convo, request.params.id);
       const { message, created } = await convo.messages.append(userId, request.params.id, request.body);
+      if (created) convo.runs.feed.publishMessage(message); // live followers of the conversation
       return reply.status(created ? 201 : 200).send(jsonify(message));
     },
   );
@@ -67,9 +68,12 @@ export async function messageRoutes(app: App, { convo }: RouteDeps): Promise<voi
     async (request, reply) => {
       const userId = userScope(request.principal, request.params.userId);
       const result = await convo.messages.appendToCurrent(userId, request.body);
-      return reply
-        .status(result.created ? 201 : 200)
-        .send({ ...jsonify(result.message), conversation: jsonify(result.conversation), conversationCreated: result.conversationCreated });
+      if (result.created) convo.runs.feed.publishMessage(result.message);
+      return reply.status(result.created ? 201 : 200).send({
+        ...jsonify(result.message),
+        conversation: jsonify(result.conversation),
+        conversationCreated: result.conversationCreated,
+      });
     },
   );
 }

@@ -13,7 +13,8 @@ export const USER_HEADER = "x-convo-user-id";
 function namedUser(request: FastifyRequest): string | undefined {
   const header = request.headers[USER_HEADER];
   if (header === undefined) return undefined;
-  if (!isUuid(header)) throw new BadRequestError(`${USER_HEADER} must be a user id (UUID)`, "INVALID_REQUEST", { field: USER_HEADER });
+  if (!isUuid(header))
+    throw new BadRequestError(`${USER_HEADER} must be a user id (UUID)`, "INVALID_REQUEST", { field: USER_HEADER });
   return header.toLowerCase();
 }
 

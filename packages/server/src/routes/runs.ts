@@ -6,7 +6,7 @@
 import { BadRequestError, type Run } from "@convo/core";
 import type { FastifyRequest } from "fastify";
 import { jsonify } from "../json.js";
-import { IdParams, errorResponses } from "../schemas/common.js";
+import { errorResponses, IdParams } from "../schemas/common.js";
 import {
   ConversationStreamQuery,
   EventPage,
@@ -89,7 +89,9 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
 
   app.get(
     "/v1/runs/:runId",
-    { schema: { tags: ["runs"], summary: "A run's record", params: RunIdParams, response: { 200: RunRecord, ...errorResponses } } },
+    {
+      schema: { tags: ["runs"], summary: "A run's record", params: RunIdParams, response: { 200: RunRecord, ...errorResponses } },
+    },
     async (request) => runJson(await convo.runs.get(await runUser(request, convo, request.params.runId), request.params.runId)),
   );
 
@@ -173,7 +175,8 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
         response: { 200: RunRecord, ...errorResponses },
       },
     },
-    async (request) => runJson(await convo.runs.cancel(await runUser(request, convo, request.params.runId), request.params.runId)),
+    async (request) =>
+      runJson(await convo.runs.cancel(await runUser(request, convo, request.params.runId), request.params.runId)),
   );
 
   app.get(
@@ -181,7 +184,8 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
     {
       schema: {
         tags: ["runs"],
-        summary: "Follow a conversation live: new messages (event `message`, id = message seq) and its runs' events (event `run_event`)",
+        summary:
+          "Follow a conversation live: new messages (event `message`, id = message seq) and its runs' events (event `run_event`)",
         params: IdParams,
         querystring: ConversationStreamQuery,
       },
@@ -189,8 +193,7 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
     async (request, reply) => {
       const userId = await conversationUser(request, convo, request.params.id);
       const header = request.headers["last-event-id"];
-      const afterSeq =
-        typeof header === "string" && /^\d{1,10}$/.test(header) ? Number(header) : request.query.afterSeq;
+      const afterSeq = typeof header === "string" && /^\d{1,10}$/.test(header) ? Number(header) : request.query.afterSeq;
       const items = await convo.runs.feed.follow(userId, request.params.id, {
         afterSeq,
         signal: requestSignal(request, shutdown),

@@ -5,7 +5,7 @@
 import { BadRequestError, ConvoError, type ConversationState as State } from "@convo/core";
 import type { FastifyReply } from "fastify";
 import { jsonify } from "../json.js";
-import { IdParams, errorResponses } from "../schemas/common.js";
+import { errorResponses, IdParams } from "../schemas/common.js";
 import { ConversationState, StateDoc, StateHeaders } from "../schemas/state.js";
 import { conversationUser } from "./owner.js";
 import type { App, RouteDeps } from "./types.js";

@@ -1,10 +1,11 @@
 /** Users: create (or find by externalId), read, update. */
+
+import { NotFoundError } from "@convo/core";
 import { userScope } from "../auth/principal.js";
 import { jsonify } from "../json.js";
-import { UserIdParams, errorResponses } from "../schemas/common.js";
+import { errorResponses, UserIdParams } from "../schemas/common.js";
 import { CreateUserBody, PatchUserBody, User } from "../schemas/users.js";
 import type { App, RouteDeps } from "./types.js";
-import { NotFoundError } from "@convo/core";
 
 export async function userRoutes(app: App, { convo }: RouteDeps): Promise<void> {
   app.post(

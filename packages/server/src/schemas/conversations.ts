@@ -55,5 +55,6 @@ export const PatchConversationBody = z.strictObject({ title: Title });
 
 export const CloseConversationBody = z
   .strictObject({ reason: z.enum(["user", "app"]).optional() })
-  .optional()
+  // Fastify validates a missing body as null.
+  .nullish()
   .describe("Close reason; `inactivity` is the sweep's");

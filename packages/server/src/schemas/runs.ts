@@ -23,7 +23,11 @@ export const StartRunResponse = z
   })
   .describe("RunStarted");
 
-const Usage = z.object({ inputTokens: z.number().nullable(), outputTokens: z.number().nullable(), totalTokens: z.number().nullable() });
+const Usage = z.object({
+  inputTokens: z.number().nullable(),
+  outputTokens: z.number().nullable(),
+  totalTokens: z.number().nullable(),
+});
 
 export const RunRecord = z
   .object({
@@ -58,7 +62,9 @@ export const RunEvent = z
 export const RunList = z.object({ runs: z.array(RunRecord), hasMore: z.boolean(), nextCursor: z.string().nullable() });
 
 export const EventsQuery = z.strictObject({
-  after: QueryInt(0, 2 ** 31 - 1).optional().describe("Events with seq greater than this"),
+  after: QueryInt(0, 2 ** 31 - 1)
+    .optional()
+    .describe("Events with seq greater than this"),
   wait: QueryInt(0, 120).optional().describe("Long-poll: wait up to this many seconds when nothing is new"),
   limit: QueryInt(1, 1000).optional(),
 });
@@ -72,11 +78,15 @@ export const EventPage = z.object({
 });
 
 export const StreamQuery = z.strictObject({
-  after: QueryInt(0, 2 ** 31 - 1).optional().describe("Resume after this seq (Last-Event-ID wins when both are sent)"),
+  after: QueryInt(0, 2 ** 31 - 1)
+    .optional()
+    .describe("Resume after this seq (Last-Event-ID wins when both are sent)"),
 });
 
 export const ConversationStreamQuery = z.strictObject({
-  afterSeq: QueryInt(0, 2 ** 31 - 1).optional().describe("Replay messages after this seq (default: only new ones)"),
+  afterSeq: QueryInt(0, 2 ** 31 - 1)
+    .optional()
+    .describe("Replay messages after this seq (default: only new ones)"),
 });
 
 export const RunIdParams = z.strictObject({ runId: z.uuid() });
