@@ -2,6 +2,8 @@
 export interface LifecycleConfig {
   /** A conversation without activity for this long is inactive and gets closed (30 min). */
   inactivityMs: number;
+  /** An active assistant dialog without activity for this long is abandoned by the sweep (30 min). */
+  dialogInactivityMs: number;
   /** Closed conversations are deleted this long after closing (90 days). */
   retentionMs: number;
   /** Rows a sweep touches per statement. */
@@ -12,6 +14,7 @@ export interface LifecycleConfig {
 
 export const defaultLifecycle: LifecycleConfig = {
   inactivityMs: 30 * 60 * 1000,
+  dialogInactivityMs: 30 * 60 * 1000,
   retentionMs: 90 * 24 * 60 * 60 * 1000,
   sweepBatchSize: 500,
   sweepMaxBatches: 200,

@@ -8,9 +8,13 @@ import { defaultLifecycle, type LifecycleConfig } from "./config.js";
 import type { Engine } from "./db/engine.js";
 import { openPglite } from "./db/pglite.js";
 import { openPostgres } from "./db/postgres.js";
+import { createRuns, type RunsOptions } from "./runs/setup.js";
+import { AssistantAnalyticsService } from "./services/assistant-analytics.js";
+import { AssistantSessionsService } from "./services/assistant-sessions.js";
 import { ContextService } from "./services/context.js";
 import { ConversationsService } from "./services/conversations.js";
 import { MessagesService } from "./services/messages.js";
+import type { RunsService } from "./services/runs.js";
 import { StateService } from "./services/state.js";
 import { SweepsService } from "./services/sweeps.js";
 import { UsersService } from "./services/users.js";
@@ -31,8 +35,10 @@ export interface ConvoOptions {
   lifecycle?: Partial<LifecycleConfig>;
   /** Where "now" comes from (tests move it). */
   clock?: () => Date;
-  /** Receives failures of work that runs after a commit. */
+  /** Receives failures of work that runs after a commit, and of background runs. */
   onBackgroundError?: (error: unknown) => void;
+  /** Background runs: node id, limits, coalescing, leases, models, tools (see docs/runs.md). */
+  runs?: RunsOptions;
 }
 
 /** Opens the engine an options object describes, applying migrations. */
@@ -47,7 +53,7 @@ export function openEngine(options: ConvoOptions): Promise<Engine> {
   });
 }
 
-/** Convo: users, conversations, messages, state, context and sweeps over one store. */
+/** Convo: users, conversations, messages, state, context, assistant dialogs and sweeps over one store. */
 export class Convo {
   readonly lifecycle: LifecycleConfig;
   readonly users: UsersService;
@@ -56,10 +62,17 @@ export class Convo {
   readonly state: StateService;
   readonly context: ContextService;
   readonly sweeps: SweepsService;
+  /** Background runs: start, read, long-poll, follow, cancel (DESIGN.md §1.6). */
+  readonly runs: RunsService;
+  /** The sticker assistant's guided dialogs (`assistant_sessions`). */
+  readonly dialogs: AssistantSessionsService;
+  /** Operator reports over dialogs (across users). */
+  readonly dialogAnalytics: AssistantAnalyticsService;
 
   constructor(
     readonly store: Store,
     lifecycle: Partial<LifecycleConfig> = {},
+    options: { runs?: RunsOptions; onBackgroundError?: (error: unknown) => void } = {},
   ) {
     this.lifecycle = { ...defaultLifecycle, ...lifecycle };
     this.users = new UsersService(store);
@@ -67,7 +80,17 @@ export class Convo {
     this.messages = new MessagesService(store, this.lifecycle);
     this.state = new StateService(store, this.conversations);
     this.context = new ContextService(store, this.lifecycle);
-    this.sweeps = new SweepsService(store, this.lifecycle);
+    this.runs = createRuns({
+      store,
+      lifecycle: this.lifecycle,
+      messages: this.messages,
+      context: this.context,
+      options: options.runs,
+      onError: options.onBackgroundError,
+    }).runs;
+    this.sweeps = new SweepsService(store, this.lifecycle, this.runs);
+    this.dialogs = new AssistantSessionsService(store);
+    this.dialogAnalytics = new AssistantAnalyticsService(store);
   }
 
   /**
@@ -84,9 +107,13 @@ export class Convo {
     return this.store.transaction(fn);
   }
 
-  /** Closes the database (and releases the data directory). */
-  close(): Promise<void> {
-    return this.store.close();
+  /**
+   * Stops this node's runs (each ends `error` "interrupted: node shutting down", its
+   * deltas kept), then closes the database (and releases the data directory).
+   */
+  async close(): Promise<void> {
+    await this.runs.close();
+    await this.store.close();
   }
 }
 
@@ -102,5 +129,5 @@ export class Convo {
 export async function openConvo(options: ConvoOptions = {}): Promise<Convo> {
   const engine = await openEngine(options);
   const store = new Store(engine, { clock: options.clock, onBackgroundError: options.onBackgroundError });
-  return new Convo(store, options.lifecycle);
+  return new Convo(store, options.lifecycle, { runs: options.runs, onBackgroundError: options.onBackgroundError });
 }

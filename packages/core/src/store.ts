@@ -7,8 +7,10 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Db, Engine } from "./db/engine.js";
 import { mapDatabaseError } from "./db/pg-errors.js";
+import { AssistantSessionsRepository } from "./repositories/assistant-sessions.js";
 import { ConversationsRepository } from "./repositories/conversations.js";
 import { MessagesRepository } from "./repositories/messages.js";
+import { RunsRepository } from "./repositories/runs.js";
 import { StatesRepository } from "./repositories/states.js";
 import { UsersRepository } from "./repositories/users.js";
 
@@ -40,6 +42,12 @@ export class UnitOfWork {
   get states() {
     return new StatesRepository(this.db);
   }
+  get runs() {
+    return new RunsRepository(this.db);
+  }
+  get assistantSessions() {
+    return new AssistantSessionsRepository(this.db);
+  }
 
   /** Runs `fn` once the transaction has committed (never when it rolls back). */
   afterCommit(fn: () => void | Promise<void>): void {
@@ -62,6 +70,8 @@ export interface StoreOptions {
   clock?: () => Date;
   /** Called with an after-commit hook's failure (it never reaches the caller). */
   onBackgroundError?: (error: unknown) => void;
+  /** Called after every unit of work with its duration, for metrics. */
+  observe?: (kind: "transaction" | "statement", ms: number, ok: boolean) => void;
 }
 
 /** The store: an engine plus the unit-of-work discipline. */
@@ -69,6 +79,8 @@ export class Store {
   readonly #current = new AsyncLocalStorage<UnitOfWork>();
   readonly clock: () => Date;
   readonly #onBackgroundError: (error: unknown) => void;
+  /** Set by the host (the server's metrics) to time units of work. */
+  observe: StoreOptions["observe"];
 
   constructor(
     readonly engine: Engine,
@@ -76,6 +88,7 @@ export class Store {
   ) {
     this.clock = options.clock ?? (() => new Date());
     this.#onBackgroundError = options.onBackgroundError ?? (() => {});
+    this.observe = options.observe;
   }
 
   /** The unit of work active in this async flow, if any. */
@@ -94,6 +107,7 @@ export class Store {
     if (outer?.inTransaction) return fn(outer);
     let uow: UnitOfWork | undefined;
     let result: T;
+    const started = performance.now();
     try {
       result = await this.engine.db.transaction(async (tx) => {
         uow = new UnitOfWork(tx as unknown as Db, this, true);
@@ -107,8 +121,10 @@ export class Store {
         }
       });
     } catch (error) {
+      this.observe?.("transaction", performance.now() - started, false);
       throw mapDatabaseError(error);
     }
+    this.observe?.("transaction", performance.now() - started, true);
     this.#runHooks(uow?.finish() ?? []);
     return result;
   }
@@ -123,11 +139,14 @@ export class Store {
     const outer = this.current;
     if (outer) return fn(outer);
     const uow = new UnitOfWork(this.engine.db, this, false);
+    const started = performance.now();
     try {
       const result = await this.#current.run(uow, () => fn(uow));
+      this.observe?.("statement", performance.now() - started, true);
       this.#runHooks(uow.finish());
       return result;
     } catch (error) {
+      this.observe?.("statement", performance.now() - started, false);
       uow.finish();
       throw mapDatabaseError(error);
     }

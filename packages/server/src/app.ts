@@ -16,6 +16,7 @@ import { registerErrorHandler } from "./plugins/error-handler.js";
 import { Metrics } from "./plugins/metrics.js";
 import { contextRoutes } from "./routes/context.js";
 import { conversationRoutes } from "./routes/conversations.js";
+import { dialogRoutes } from "./routes/dialogs.js";
 import { messageRoutes } from "./routes/messages.js";
 import { opsRoutes } from "./routes/ops.js";
 import { runRoutes } from "./routes/runs.js";
@@ -162,6 +163,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     await stateRoutes(typed, deps);
     await contextRoutes(typed, deps);
     await runRoutes(typed, { ...deps, sse, shutdown: shutdown.signal });
+    await dialogRoutes(typed, deps);
   });
   return { app, metrics, open };
 }

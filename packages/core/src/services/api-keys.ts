@@ -38,7 +38,12 @@ export class ApiKeysService {
     assertText("name", name, { max: 100 });
     const key = `convo_sk_${randomBytes(24).toString("base64url")}`;
     return this.store.statement(async (uow) => {
-      const row = await new ApiKeysRepository(uow.db).insert({ name, prefix: key.slice(0, 13), hash: hashApiKey(key), now: uow.now });
+      const row = await new ApiKeysRepository(uow.db).insert({
+        name,
+        prefix: key.slice(0, 13),
+        hash: hashApiKey(key),
+        now: uow.now,
+      });
       return { key, apiKey: toApiKey(row) };
     });
   }

@@ -9,14 +9,24 @@ import type { Store } from "../store.js";
 
 export interface SweepResult {
   closedInactive: number;
+  /** Active assistant dialogs abandoned after `dialogInactivityMs` without activity. */
+  abandonedDialogs: number;
   deletedExpired: number;
   titledByDate: number;
+  /** Runs whose lease expired (their node died), ended as `error` "interrupted". */
+  interruptedRuns: number;
+}
+
+/** The part of the runs service the sweep uses. */
+export interface RunLeaseSweeper {
+  expireLeases(now?: Date): Promise<number>;
 }
 
 export class SweepsService {
   constructor(
     private readonly store: Store,
     private readonly lifecycle: LifecycleConfig,
+    private readonly runs?: RunLeaseSweeper,
   ) {}
 
   async #batches(run: (batch: number) => Promise<number>): Promise<number> {
@@ -36,6 +46,14 @@ export class SweepsService {
     return this.#batches((batch) => this.store.statement((uow) => uow.conversations.closeIdleBatch(idleBefore, now, batch)));
   }
 
+  /** Abandons active assistant dialogs without activity for longer than `dialogInactivityMs`. */
+  abandonIdleDialogs(now = this.store.clock()): Promise<number> {
+    const idleBefore = new Date(now.getTime() - this.lifecycle.dialogInactivityMs);
+    return this.#batches((batch) =>
+      this.store.statement((uow) => uow.assistantSessions.abandonIdleBatch(idleBefore, now, batch)),
+    );
+  }
+
   /** Deletes conversations closed longer ago than the retention, with everything under them. */
   deleteExpired(now = this.store.clock()): Promise<number> {
     const closedBefore = new Date(now.getTime() - this.lifecycle.retentionMs);
@@ -47,11 +65,13 @@ export class SweepsService {
     return this.#batches((batch) => this.store.statement((uow) => uow.conversations.backfillDateTitlesBatch(batch)));
   }
 
-  /** Runs every sweep once, in order: close, delete, title. */
+  /** Runs every sweep once, in order: close conversations, abandon dialogs, delete, title, expire run leases. */
   async runAll(now = this.store.clock()): Promise<SweepResult> {
     const closedInactive = await this.closeInactive(now);
+    const abandonedDialogs = await this.abandonIdleDialogs(now);
     const deletedExpired = await this.deleteExpired(now);
     const titledByDate = await this.backfillTitles();
-    return { closedInactive, deletedExpired, titledByDate };
+    const interruptedRuns = (await this.runs?.expireLeases(now)) ?? 0;
+    return { closedInactive, abandonedDialogs, deletedExpired, titledByDate, interruptedRuns };
   }
 }

@@ -6,6 +6,7 @@ import { ApiKeysService, isConvoError, isUuid } from "@convo/core";
 import { Command, InvalidArgumentError } from "commander";
 import { mintToken } from "../auth/tokens.js";
 import { StartupError, startServer } from "../server.js";
+import { registerDialogCommands } from "./dialogs.js";
 import { configWith, openFromFlags, withDatabaseOptions } from "./options.js";
 
 const program = new Command()
@@ -111,6 +112,8 @@ withDatabaseOptions(keys.command("revoke <id>").description("Revoke an admin key
     await convo.close();
   }
 });
+
+registerDialogCommands(program);
 
 program
   .command("token <userId>")

@@ -1,0 +1,86 @@
+/**
+ * The public shape of an assistant dialog (DESIGN.md §1.7): one guided slot-filling
+ * conversation of the sticker bot, stored flat in `assistant_sessions`.
+ */
+import type { AssistantSessionRow } from "../repositories/assistant-sessions.js";
+
+/** `active` while the dialog runs; the other three are final. */
+export type DialogStatus = "active" | "completed" | "abandoned" | "error";
+
+/** The statuses a dialog can be closed with. */
+export type DialogCloseStatus = Exclude<DialogStatus, "active">;
+
+/** Who wrote a chat line of the dialog. */
+export type DialogRole = "user" | "assistant" | "system";
+
+/** One line of the dialog's chat, as the model sees it. */
+export interface DialogMessage {
+  role: DialogRole;
+  content: string;
+}
+
+/** Highest step of the guided dialog (0 = goal … 7 = confirmation). */
+export const MAX_DIALOG_STEP = 7;
+
+/** Model errors in a row that end a dialog as `error` (the bot falls back to manual mode). */
+export const DIALOG_MAX_ERRORS = 3;
+
+export const DIALOG_STATUSES: readonly DialogStatus[] = ["active", "completed", "abandoned", "error"];
+
+export interface Dialog {
+  id: string;
+  userId: string;
+  /** The conversation the dialog belongs to; null when none or when it was deleted. */
+  sessionId: string | null;
+  /** What the user wants (step 0). */
+  goal: string | null;
+  style: string | null;
+  emotion: string | null;
+  pose: string | null;
+  /** Text on the sticker; null = no text. */
+  stickerText: string | null;
+  confirmed: boolean;
+  /** 0–7. */
+  currentStep: number;
+  messages: DialogMessage[];
+  /** Model errors in a row; a success resets it. */
+  errorCount: number;
+  /** A new photo waiting for "keep the old one / take the new one". */
+  pendingPhotoFileId: string | null;
+  /** The photo the sticker is made from. */
+  photoFileId: string | null;
+  status: DialogStatus;
+  env: string;
+  /** Where an imported dialog came from (`legacy:sessions:<id>`); null for live dialogs. */
+  importKey: string | null;
+  createdAt: Date;
+  /** Last change; for a closed dialog, when it closed. */
+  updatedAt: Date;
+  /** When it was completed; null unless `status` is `completed`. */
+  completedAt: Date | null;
+}
+
+export function toDialog(row: AssistantSessionRow): Dialog {
+  return {
+    id: row.id,
+    userId: row.userId,
+    sessionId: row.sessionId,
+    goal: row.goal,
+    style: row.style,
+    emotion: row.emotion,
+    pose: row.pose,
+    stickerText: row.stickerText,
+    confirmed: row.confirmed,
+    currentStep: row.currentStep,
+    messages: row.messages as DialogMessage[],
+    errorCount: row.errorCount,
+    pendingPhotoFileId: row.pendingPhotoFileId,
+    photoFileId: row.photoFileId,
+    status: row.status as DialogStatus,
+    env: row.env,
+    importKey: row.importKey,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    completedAt: row.completedAt,
+  };
+}
