@@ -2,6 +2,7 @@
 import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
 import { conversations, messages } from "../db/schema.js";
+import type { ConversationRow } from "./conversations.js";
 
 export type MessageRow = typeof messages.$inferSelect;
 export type Role = "user" | "assistant" | "system" | "tool";
@@ -32,7 +33,27 @@ interface RawMessage {
   client_message_id: string | null;
   run_id: string | null;
   created_at: Date | string;
+  /** The conversation as the append left it (`to_jsonb` of the updated row). */
+  conversation: Record<string, unknown> | null;
 }
+
+const date = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
+
+const conversationFromJson = (c: Record<string, unknown>): ConversationRow => ({
+  userId: c.user_id as string,
+  id: c.id as string,
+  externalId: (c.external_id as string | null) ?? null,
+  title: (c.title as string | null) ?? null,
+  titleSource: (c.title_source as string | null) ?? null,
+  env: c.env as string,
+  summary: (c.summary as string | null) ?? null,
+  messageCount: Number(c.message_count),
+  lastSeq: Number(c.last_seq),
+  createdAt: date(c.created_at) as Date,
+  updatedAt: date(c.updated_at) as Date,
+  closedAt: date(c.closed_at),
+  closeReason: (c.close_reason as string | null) ?? null,
+});
 
 const fromRaw = (r: RawMessage): MessageRow => ({
   userId: r.user_id,
@@ -60,9 +81,10 @@ export class MessagesRepository {
    * updated in the same statement. A `clientMessageId` already stored makes the insert
    * do nothing (and nothing else changes): the answer is then undefined, and the caller
    * reads the stored message. Undefined is also the answer when the conversation does
-   * not exist or is closed.
+   * not exist or is closed. Answers the conversation as the statement left it too, so
+   * callers need no second read.
    */
-  async append(msg: NewMessage): Promise<MessageRow | undefined> {
+  async append(msg: NewMessage): Promise<{ message: MessageRow; conversation: ConversationRow } | undefined> {
     const now = msg.now.toISOString();
     const parts = msg.parts == null ? null : JSON.stringify(msg.parts);
     const result = await queryRows<Record<string, unknown>>(
@@ -86,12 +108,13 @@ export class MessagesRepository {
           title = CASE WHEN c.title IS NULL THEN ${msg.autoTitle ?? null}::text ELSE c.title END,
           title_source = CASE WHEN c.title IS NULL AND ${msg.autoTitle ?? null}::text IS NOT NULL THEN 'heuristic' ELSE c.title_source END
         FROM ins WHERE c.user_id = ins.user_id AND c.id = ins.conversation_id
-        RETURNING 1
+        RETURNING c.*
       )
-      SELECT * FROM ins`,
+      SELECT ins.*, to_jsonb(bump) AS conversation FROM ins, bump`,
     );
     const raw = result[0] as unknown as RawMessage | undefined;
-    return raw ? fromRaw(raw) : undefined;
+    if (!raw?.conversation) return undefined;
+    return { message: fromRaw(raw), conversation: conversationFromJson(raw.conversation) };
   }
 
   async findByClientId(userId: string, clientMessageId: string): Promise<MessageRow | undefined> {

@@ -1,6 +1,7 @@
 /** Use cases for messages: append, append to the current conversation, page. */
 import type { LifecycleConfig } from "../config.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
+import type { ConversationRow } from "../repositories/conversations.js";
 import type { Role } from "../repositories/messages.js";
 import type { Store, UnitOfWork } from "../store.js";
 import { heuristicTitle } from "../titles.js";
@@ -30,6 +31,11 @@ export interface AppendResult {
   message: Message;
   /** False when `clientMessageId` had been stored before: this is that message. */
   created: boolean;
+}
+
+/** An append with the conversation row as the append left it (when it stored one). */
+interface AppendInResult extends AppendResult {
+  conversationRow?: ConversationRow;
 }
 
 export interface AppendToCurrentResult extends AppendResult {
@@ -95,19 +101,22 @@ export class MessagesService {
     const uid = assertUuid("userId", userId);
     const cid = assertUuid("conversationId", conversationId);
     const msg = checkMessage(input);
-    return this.store.statement((uow) => this.appendIn(uow, uid, cid, msg));
+    return this.store.statement(async (uow) => {
+      const { message, created } = await this.appendIn(uow, uid, cid, msg);
+      return { message, created };
+    });
   }
 
   /** Appends inside the caller's unit of work (input already checked). */
-  async appendIn(uow: UnitOfWork, userId: string, conversationId: string, msg: MessageInput): Promise<AppendResult> {
-    const row = await uow.messages.append({
+  async appendIn(uow: UnitOfWork, userId: string, conversationId: string, msg: MessageInput): Promise<AppendInResult> {
+    const appended = await uow.messages.append({
       userId,
       conversationId,
       ...msg,
       autoTitle: msg.role === "user" ? heuristicTitle(msg.content) : null,
       now: uow.now,
     });
-    if (row) return { message: toMessage(row), created: true };
+    if (appended) return { message: toMessage(appended.message), created: true, conversationRow: appended.conversation };
     // Nothing inserted: a repeated clientMessageId, or no open conversation.
     if (msg.clientMessageId) {
       const existing = await this.#replay(uow, userId, msg.clientMessageId, conversationId);
@@ -166,8 +175,9 @@ export class MessagesService {
           conversationCreated = true;
         }
       }
-      const { message, created } = await this.appendIn(uow, uid, conversationId, msg);
-      const conversation = await uow.conversations.find(uid, conversationId);
+      const { message, created, conversationRow } = await this.appendIn(uow, uid, conversationId, msg);
+      // The append answers the updated conversation; only a replayed message needs a read.
+      const conversation = conversationRow ?? (await uow.conversations.find(uid, conversationId));
       return {
         message,
         created,
