@@ -89,6 +89,23 @@ describe.each(engines)("messages on %s", (engine) => {
     expect(page2.nextAfterSeq).toBeNull();
   });
 
+  it("answers the last N messages oldest first", async () => {
+    const convo = await openTestConvo(engine);
+    const { user } = await convo.users.create({});
+    const conversation = await convo.conversations.create(user.id);
+    for (let i = 1; i <= 30; i++) {
+      await convo.messages.append(user.id, conversation.id, { role: "user", content: `m${i}`, noise: i === 29 });
+    }
+    const last = await convo.messages.last(user.id, conversation.id);
+    expect(last.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 11));
+    const clean = await convo.messages.last(user.id, conversation.id, { limit: 3, withoutNoise: true });
+    expect(clean.map((m) => m.content)).toEqual(["m27", "m28", "m30"]);
+    const empty = await convo.conversations.create(user.id);
+    expect(await convo.messages.last(user.id, empty.id)).toEqual([]);
+    const { user: other } = await convo.users.create({});
+    await expect(convo.messages.last(other.id, conversation.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
   it("does not let one user touch another's conversation", async () => {
     const convo = await openTestConvo(engine);
     const { user: a } = await convo.users.create({});

@@ -187,6 +187,25 @@ export class MessagesService {
     });
   }
 
+  /**
+   * The last `limit` messages (1–500, default 20), oldest first — what a model or a chat
+   * window shows first. One statement; noise included unless `withoutNoise`.
+   */
+  async last(
+    userId: string,
+    conversationId: string,
+    options: { limit?: number; withoutNoise?: boolean } = {},
+  ): Promise<Message[]> {
+    const uid = assertUuid("userId", userId);
+    const cid = assertUuid("conversationId", conversationId);
+    const limit = intInRange("limit", options.limit, 1, 500, 20);
+    return this.store.statement(async (uow) => {
+      const rows = await uow.messages.last(uid, cid, limit, { withoutNoise: options.withoutNoise });
+      if (rows.length === 0 && !(await uow.conversations.find(uid, cid))) throw new NotFoundError("conversation", cid);
+      return rows.map(toMessage);
+    });
+  }
+
   /** Messages after `afterSeq` (default 0), oldest first, `limit` 1–500 (default 100). */
   async page(
     userId: string,

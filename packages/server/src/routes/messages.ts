@@ -45,7 +45,12 @@ export async function messageRoutes(app: App, { convo }: RouteDeps): Promise<voi
     },
     async (request) => {
       const userId = await conversationUser(request, convo, request.params.id);
-      const page = await convo.messages.page(userId, request.params.id, request.query);
+      const { last, ...pageQuery } = request.query;
+      if (last !== undefined) {
+        const messages = await convo.messages.last(userId, request.params.id, { limit: last });
+        return { messages: jsonify(messages), hasMore: (messages[0]?.seq ?? 1) > 1, nextCursor: null };
+      }
+      const page = await convo.messages.page(userId, request.params.id, pageQuery);
       return {
         messages: jsonify(page.items),
         hasMore: page.hasMore,

@@ -38,6 +38,7 @@ export const AppendToCurrentBody = z.strictObject({
 export const MessagesQuery = z.strictObject({
   afterSeq: QueryInt(0, 2 ** 31 - 1).optional(),
   limit: QueryInt(1, 500).optional(),
+  last: QueryInt(1, 500).optional().describe("Instead of a page: the last N messages, oldest first"),
 });
 
 export const MessageList = z.object({
