@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { DataDirectoryLockedError, openConvo } from "../src/index.js";
-import { engines, openTestConvo, rawQuery } from "./support/engines.js";
+import { dropSchema, engineOptions, engines, openTestConvo, rawQuery, testSchemaName } from "./support/engines.js";
 
 const run = promisify(execFile);
 
@@ -66,6 +66,14 @@ describe.each(engines)("unit of work on %s", (engine) => {
     ).rejects.toThrow();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(seen).toEqual(["committed"]);
+  });
+
+  it("closes twice without an error", async () => {
+    const schema = testSchemaName();
+    const convo = await openConvo(await engineOptions(engine, schema));
+    await convo.close();
+    await expect(convo.close()).resolves.toBeUndefined();
+    await dropSchema(engine, schema);
   });
 
   it("answers counts as numbers", async () => {

@@ -47,6 +47,7 @@ export async function openPglite(options: PgliteEngineOptions): Promise<Engine> 
 
   // Only one process can open the directory, so an in-process flag is the lock.
   const held = new Set<string>();
+  let closed = false;
   return {
     kind: "pglite",
     db,
@@ -68,6 +69,8 @@ export async function openPglite(options: PgliteEngineOptions): Promise<Engine> 
       return true;
     },
     async close() {
+      if (closed) return;
+      closed = true;
       if (!options.client) await client.close();
       release?.();
     },

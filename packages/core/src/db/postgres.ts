@@ -141,6 +141,7 @@ export async function openPostgres(options: PostgresEngineOptions): Promise<Engi
       return true;
     },
     async close() {
+      if (closed) return; // closing twice is harmless, as it is on PGlite
       closed = true;
       await listener?.then((client) => client.end()).catch(() => {});
       await pool.end();
