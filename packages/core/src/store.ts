@@ -152,6 +152,16 @@ export class Store {
     }
   }
 
+  /**
+   * Runs read-only work without a transaction: each read is its own autocommit
+   * statement. Under READ COMMITTED a transaction would give the reads no common
+   * snapshot anyway, only two more round trips (BEGIN, COMMIT). Joins the caller's
+   * transaction when there is one. `fn` must not write.
+   */
+  read<T>(fn: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+    return this.statement(fn);
+  }
+
   #runHooks(hooks: (() => void | Promise<void>)[]): void {
     for (const hook of hooks) {
       // Hooks run outside the finished unit of work, detached from the caller.

@@ -1,5 +1,5 @@
 /** SQL for conversations, their per-user totals and the lifecycle sweeps. */
-import { and, desc, eq, gt, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, gt, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
 import { conversations, conversationTotals } from "../db/schema.js";
 
@@ -16,6 +16,12 @@ export interface ListFilter {
 }
 
 const c = conversations;
+
+// The activity indexes are `DESC NULLS LAST` (Drizzle's default for `.desc()`), while a
+// plain `ORDER BY … DESC` sorts nulls first: with that mismatch PostgreSQL cannot walk
+// the index and sorts all of the user's conversations instead. The columns are NOT NULL,
+// so ordering nulls last changes no result and lets every list read only its page.
+const newestFirst = [sql`${c.updatedAt} DESC NULLS LAST`, sql`${c.id} DESC NULLS LAST`];
 
 function filterConditions(userId: string, filter: ListFilter): SQL[] {
   const conditions: SQL[] = [eq(c.userId, userId)];
@@ -127,7 +133,7 @@ export class ConversationsRepository {
       .select()
       .from(c)
       .where(and(...conditions))
-      .orderBy(desc(c.updatedAt), desc(c.id))
+      .orderBy(...newestFirst)
       .limit(1);
     const rows = options.forUpdate ? await query.for("update") : await query;
     return rows[0];
@@ -216,7 +222,7 @@ export class ConversationsRepository {
       .select()
       .from(c)
       .where(and(...conditions))
-      .orderBy(desc(c.updatedAt), desc(c.id))
+      .orderBy(...newestFirst)
       .limit(limit + 1);
   }
 
@@ -255,7 +261,7 @@ export class ConversationsRepository {
       .select()
       .from(c)
       .where(and(...conditions))
-      .orderBy(desc(c.updatedAt), desc(c.id))
+      .orderBy(...newestFirst)
       .limit(limit);
   }
 

@@ -4,7 +4,7 @@
  * statement that inserts the events, and only a `running` run takes events, so
  * nothing is ever stored after a run's terminal event.
  */
-import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
 import { runEvents, runs } from "../db/schema.js";
 
@@ -204,7 +204,7 @@ export class RunsRepository {
       .select()
       .from(r)
       .where(and(...conditions))
-      .orderBy(desc(r.createdAt), desc(r.id))
+      .orderBy(sql`${r.createdAt} DESC NULLS LAST`, sql`${r.id} DESC`) // matches runs_conversation_idx
       .limit(limit + 1);
   }
 

@@ -95,7 +95,7 @@ export class ContextService {
     const historyLimit = intInRange("historyLimit", options.historyLimit, 0, 200, 20);
     const sessionsLimit = intInRange("sessionsLimit", options.sessionsLimit, 0, 20, 3);
     const given = checkHistory(options.history);
-    return this.store.transaction(async (uow) => {
+    return this.store.read(async (uow) => {
       const activeSince = new Date(uow.now.getTime() - this.lifecycle.inactivityMs);
       const user = await uow.users.find(uid);
       if (!user) throw new NotFoundError("user", uid);
@@ -113,7 +113,7 @@ export class ContextService {
             createdAt: m.createdAt,
           }))
         : [];
-      const previous = await uow.conversations.recent(uid, sessionsLimit, current?.id);
+      const previous = sessionsLimit === 0 ? [] : await uow.conversations.recent(uid, sessionsLimit, current?.id);
       return {
         conversation: current ? toConversation(current, activeSince) : null,
         conversationHistory: mergeHistory(stored, given, historyLimit),

@@ -85,7 +85,7 @@ export class ConversationsService {
   async get(userId: string, id: string): Promise<ConversationDetail> {
     const uid = assertUuid("userId", userId);
     const cid = assertUuid("conversationId", id);
-    return this.store.transaction(async (uow) => {
+    return this.store.read(async (uow) => {
       const row = await this.require(uow, uid, cid);
       const rows = await uow.messages.page(uid, cid, 0, DETAIL_MESSAGE_LIMIT);
       return {
@@ -116,7 +116,7 @@ export class ConversationsService {
     const env = options.env === undefined ? undefined : assertEnv(options.env);
     const scope = `conversations:${uid}:${options.status ?? ""}:${env ?? ""}`;
     const after = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor);
-    return this.store.transaction(async (uow) => {
+    return this.store.read(async (uow) => {
       const filter = { env, status: options.status, activeSince: this.activeSince(uow.now) };
       const rows = await uow.conversations.page(uid, filter, limit, after);
       const total = await uow.conversations.total(uid, filter);

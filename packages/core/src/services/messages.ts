@@ -216,7 +216,7 @@ export class MessagesService {
     const cid = assertUuid("conversationId", conversationId);
     const afterSeq = intInRange("afterSeq", options.afterSeq, 0, 2 ** 31 - 1, 0);
     const limit = intInRange("limit", options.limit, 1, 500, 100);
-    return this.store.transaction(async (uow) => {
+    return this.store.read(async (uow) => {
       const rows = await uow.messages.page(uid, cid, afterSeq, limit);
       if (rows.length === 0 && !(await uow.conversations.find(uid, cid))) throw new NotFoundError("conversation", cid);
       const items = rows.slice(0, limit).map(toMessage);

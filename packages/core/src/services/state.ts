@@ -48,7 +48,7 @@ export class StateService {
   async get(userId: string, conversationId: string): Promise<ConversationState> {
     const uid = assertUuid("userId", userId);
     const cid = assertUuid("conversationId", conversationId);
-    return this.store.transaction((uow) => this.#read(uow, uid, cid));
+    return this.store.read((uow) => this.#read(uow, uid, cid));
   }
 
   async #read(uow: UnitOfWork, userId: string, conversationId: string): Promise<ConversationState> {

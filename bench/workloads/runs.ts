@@ -1,0 +1,226 @@
+/**
+ * W4 and W5 (DESIGN.md §5, issue 4).
+ * W4: run start → first stored event (the start call stores the user message, the run
+ * and its first event in one transaction and answers), by library and over HTTP; and
+ * model token → SSE client (the bench model stamps each token with its emit time).
+ * W5: N SSE followers of one run on one node (N = 100, 500, 1,000): delivery latency
+ * from token to every follower. Clients run in a worker thread (own event loop);
+ * the server runs in this process with the bench model registered.
+ * Targets: start p99 < 5 ms on PostgreSQL; token → client p99 < 100 ms; 1,000 followers.
+ */
+import { randomBytes } from "node:crypto";
+import { type Convo, openConvo } from "@convo/core";
+import pg from "pg";
+import { type RunningServer, startServer } from "../../packages/server/src/server.js";
+import { jsonClient } from "../http/client.js";
+import { databaseUrl, type EngineName, engineLabel, selectedEngines, sharedPglite } from "../lib/engines.js";
+import { progress } from "../lib/log.js";
+import { percentile, type Stats, summarize } from "../lib/stats.js";
+import { markdownTable, ms, ops } from "../lib/table.js";
+import { runOps } from "../lib/timing.js";
+import type { WorkloadOptions } from "../lib/workload.js";
+import { benchModel } from "../runs/bench-model.js";
+import { startSwarm } from "../runs/swarm.js";
+
+export const id = "runs";
+export const title = "W4 run start and token → client, W5 SSE followers (issue 4)";
+
+interface Setup {
+  convo: Convo;
+  server: RunningServer;
+  open(gate: Promise<void>): void;
+  close(): Promise<void>;
+}
+
+async function setUp(engine: EngineName): Promise<Setup> {
+  const schema = `bench_runs_${randomBytes(4).toString("hex")}`;
+  let gate: Promise<void> = Promise.resolve();
+  const models = {
+    "bench-fast": benchModel({ tokens: 1, intervalMs: 0 }),
+    "bench-stream": benchModel({ tokens: 50, intervalMs: 20 }),
+    "bench-gated": benchModel({ tokens: 100, intervalMs: 20, gate: () => gate }),
+  };
+  const runs = { models: { models }, maxRunsPerNode: 10_000, maxRunsPerUser: 10_000 };
+  const convo =
+    engine === "postgres"
+      ? await openConvo({ databaseUrl, schema, poolSize: 16, runs })
+      : await openConvo({ pglite: await sharedPglite(), schema, runs });
+  const server = await startServer(
+    {
+      dataDir: "unused",
+      port: 0,
+      host: "127.0.0.1",
+      bodyLimit: 1 << 20,
+      rateLimitUser: 1e9,
+      rateLimitAdmin: 1e9,
+      corsOrigins: [],
+      sweepIntervalMs: 0,
+      logLevel: "silent",
+    },
+    { convo },
+  );
+  return {
+    convo,
+    server,
+    open(next) {
+      gate = next;
+    },
+    async close() {
+      await server.close();
+      await convo.close();
+      if (engine === "postgres") {
+        const client = new pg.Client({ connectionString: databaseUrl });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await client.end();
+      } else {
+        await (await sharedPglite()).exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE; SET search_path TO public`);
+      }
+    },
+  };
+}
+
+async function conversations(convo: Convo, userId: string, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push((await convo.conversations.create(userId)).id);
+  return ids;
+}
+
+async function waitFinished(convo: Convo, userId: string, runId: string): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if ((await convo.runs.get(userId, runId)).status !== "running") return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function openStreams(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const match = /^convo_sse_streams_open (\d+)/m.exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+const latencyStats = (latencies: number[]): Stats => {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return { n: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), opsPerSec: Number.NaN };
+};
+
+interface EngineResult {
+  startLibrary: Stats;
+  startHttp: Stats;
+  token: Stats;
+  followers: { n: number; stats: Stats; ended: number; max: number }[];
+}
+
+async function measureEngine(engine: EngineName, quick: boolean): Promise<EngineResult> {
+  const setup = await setUp(engine);
+  const { convo, server } = setup;
+  try {
+    const { user } = await convo.users.create({ externalId: "bench-runs" });
+    const starts = quick ? 50 : 300;
+    // W4a: each start in a conversation of its own (one running run per conversation).
+    const forLibrary = await conversations(convo, user.id, starts + 20);
+    const forHttp = await conversations(convo, user.id, starts + 20);
+    await runOps(0, 20, 1, (i) =>
+      convo.runs.start(user.id, forLibrary[starts + i]!, { content: "warm-up", model: "bench-fast" }),
+    );
+    const startLibrary = summarize(
+      await runOps(0, starts, 1, (i) => convo.runs.start(user.id, forLibrary[i]!, { content: "Привет", model: "bench-fast" })),
+    );
+    progress(`${engineLabel[engine]} start (library): p50 ${ms(startLibrary.p50)} p99 ${ms(startLibrary.p99)}`);
+    const client = jsonClient(server.url, 4);
+    const post = (conversationId: string) =>
+      client.request(
+        "POST",
+        `/v1/conversations/${conversationId}/runs`,
+        { content: "Привет", model: "bench-fast" },
+        { "x-convo-user-id": user.id },
+      );
+    await runOps(0, 20, 1, (i) => post(forHttp[starts + i]!));
+    const startHttp = summarize(await runOps(0, starts, 1, (i) => post(forHttp[i]!)));
+    client.close();
+    progress(`${engineLabel[engine]} start (HTTP): p50 ${ms(startHttp.p50)} p99 ${ms(startHttp.p99)}`);
+
+    // W4b: token → SSE client, one follower, runs of 50 tokens 20 ms apart.
+    const tokenLatencies: number[] = [];
+    const streamConversations = await conversations(convo, user.id, quick ? 3 : 10);
+    for (const conversationId of streamConversations) {
+      const { run } = await convo.runs.start(user.id, conversationId, { content: "stream", model: "bench-stream" });
+      const swarm = startSwarm(server.url, `/v1/runs/${run.id}/stream`, 1);
+      tokenLatencies.push(...(await swarm.done).latencies);
+      await waitFinished(convo, user.id, run.id);
+    }
+    const token = latencyStats(tokenLatencies);
+    progress(`${engineLabel[engine]} token → client: p50 ${ms(token.p50)} p99 ${ms(token.p99)} (${token.n} tokens)`);
+
+    // W5: N followers of one run; the model waits until every follower is connected.
+    const followers: EngineResult["followers"] = [];
+    for (const n of quick ? [100] : [100, 500, 1000]) {
+      let release!: () => void;
+      setup.open(new Promise<void>((resolve) => (release = resolve)));
+      const [conversationId] = await conversations(convo, user.id, 1);
+      const { run } = await convo.runs.start(user.id, conversationId!, { content: "followers", model: "bench-gated" });
+      const swarm = startSwarm(server.url, `/v1/runs/${run.id}/stream`, n);
+      for (let i = 0; i < 600 && (await openStreams(server.url)) < n; i++) await new Promise((r) => setTimeout(r, 100));
+      release();
+      const result = await swarm.done;
+      await waitFinished(convo, user.id, run.id);
+      const stats = latencyStats(result.latencies);
+      followers.push({ n, stats, ended: result.ended, max: Math.max(...result.latencies) });
+      progress(
+        `${engineLabel[engine]} ${n} followers: p50 ${ms(stats.p50)} p99 ${ms(stats.p99)}; ${result.ended}/${n} streams ended normally`,
+      );
+    }
+    return { startLibrary, startHttp, token, followers };
+  } finally {
+    await setup.close();
+  }
+}
+
+export async function run(opts: WorkloadOptions): Promise<string> {
+  const parts = [
+    `## ${title}`,
+    "",
+    "Latencies in ms. Start = the call that stores the user message, the run and its first event in one transaction",
+    "(so start → first stored event is the start call itself); HTTP start is `POST /v1/conversations/:id/runs` → 202.",
+    "Token → client: the bench model stamps each token with its emit time; an SSE client (worker thread) records",
+    "its arrival. Deltas are coalesced (flush every 50 ms), so up to 50 ms of this is the deliberate batching.",
+    "W5: N clients follow one run's SSE stream; the model starts only once all N streams are open.",
+  ];
+  for (const engine of selectedEngines()) {
+    const r = await measureEngine(engine, opts.quick);
+    parts.push(
+      "",
+      `### ${engineLabel[engine]}`,
+      "",
+      markdownTable(
+        ["measure", "n", "p50", "p99", "notes"],
+        [
+          [
+            "W4 start (library)",
+            String(r.startLibrary.n),
+            ms(r.startLibrary.p50),
+            ms(r.startLibrary.p99),
+            `${ops(r.startLibrary.opsPerSec)} starts/s at concurrency 1`,
+          ],
+          [
+            "W4 start (HTTP 202)",
+            String(r.startHttp.n),
+            ms(r.startHttp.p50),
+            ms(r.startHttp.p99),
+            `${ops(r.startHttp.opsPerSec)} starts/s at concurrency 1`,
+          ],
+          ["W4 token → SSE client", String(r.token.n), ms(r.token.p50), ms(r.token.p99), "one follower, 50 tokens 20 ms apart"],
+          ...r.followers.map((f) => [
+            `W5 ${f.n.toLocaleString("en-US")} followers`,
+            String(f.stats.n),
+            ms(f.stats.p50),
+            ms(f.stats.p99),
+            `max ${ms(f.max)}; ${f.ended}/${f.n} streams complete`,
+          ]),
+        ],
+        ["left", "right", "right", "right", "left"],
+      ),
+    );
+  }
+  return parts.join("\n");
+}
