@@ -11,6 +11,7 @@ import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import { lockDataDirectory } from "./data-dir-lock.js";
 import { assertSchemaName, type Db, type Engine, migrationsFolder } from "./engine.js";
+import { driverClient } from "./pglite-driver.js";
 import * as schema from "./schema.js";
 
 export interface PgliteEngineOptions {
@@ -31,7 +32,7 @@ export async function openPglite(options: PgliteEngineOptions): Promise<Engine> 
     release?.();
     throw error;
   }
-  const db = drizzle({ client, schema }) as unknown as Db;
+  const db = drizzle({ client: driverClient(client), schema }) as unknown as Db;
   try {
     await client.exec(`CREATE SCHEMA IF NOT EXISTS "${schemaName}"; SET search_path TO "${schemaName}"; SET TIME ZONE 'UTC';`);
     await migrate(drizzle({ client }), {

@@ -84,7 +84,14 @@ export class MessagesRepository {
    * not exist or is closed. Answers the conversation as the statement left it too, so
    * callers need no second read.
    */
-  async append(msg: NewMessage): Promise<{ message: MessageRow; conversation: ConversationRow } | undefined> {
+  async append(
+    msg: NewMessage,
+    options: { withConversation?: boolean } = {},
+  ): Promise<{ message: MessageRow; conversation?: ConversationRow } | undefined> {
+    // The conversation is serialised only for callers that answer it (append-to-current).
+    const answer = options.withConversation
+      ? sql`SELECT ins.*, to_jsonb(bump) AS conversation FROM ins, bump`
+      : sql`SELECT ins.*, NULL AS conversation FROM ins`;
     const now = msg.now.toISOString();
     const parts = msg.parts == null ? null : JSON.stringify(msg.parts);
     const result = await queryRows<Record<string, unknown>>(
@@ -110,11 +117,11 @@ export class MessagesRepository {
         FROM ins WHERE c.user_id = ins.user_id AND c.id = ins.conversation_id
         RETURNING c.*
       )
-      SELECT ins.*, to_jsonb(bump) AS conversation FROM ins, bump`,
+      ${answer}`,
     );
     const raw = result[0] as unknown as RawMessage | undefined;
-    if (!raw?.conversation) return undefined;
-    return { message: fromRaw(raw), conversation: conversationFromJson(raw.conversation) };
+    if (!raw) return undefined;
+    return { message: fromRaw(raw), conversation: raw.conversation ? conversationFromJson(raw.conversation) : undefined };
   }
 
   async findByClientId(userId: string, clientMessageId: string): Promise<MessageRow | undefined> {

@@ -108,14 +108,23 @@ export class MessagesService {
   }
 
   /** Appends inside the caller's unit of work (input already checked). */
-  async appendIn(uow: UnitOfWork, userId: string, conversationId: string, msg: MessageInput): Promise<AppendInResult> {
-    const appended = await uow.messages.append({
-      userId,
-      conversationId,
-      ...msg,
-      autoTitle: msg.role === "user" ? heuristicTitle(msg.content) : null,
-      now: uow.now,
-    });
+  async appendIn(
+    uow: UnitOfWork,
+    userId: string,
+    conversationId: string,
+    msg: MessageInput,
+    options: { withConversation?: boolean } = {},
+  ): Promise<AppendInResult> {
+    const appended = await uow.messages.append(
+      {
+        userId,
+        conversationId,
+        ...msg,
+        autoTitle: msg.role === "user" ? heuristicTitle(msg.content) : null,
+        now: uow.now,
+      },
+      options,
+    );
     if (appended) return { message: toMessage(appended.message), created: true, conversationRow: appended.conversation };
     // Nothing inserted: a repeated clientMessageId, or no open conversation.
     if (msg.clientMessageId) {
@@ -175,7 +184,9 @@ export class MessagesService {
           conversationCreated = true;
         }
       }
-      const { message, created, conversationRow } = await this.appendIn(uow, uid, conversationId, msg);
+      const { message, created, conversationRow } = await this.appendIn(uow, uid, conversationId, msg, {
+        withConversation: true,
+      });
       // The append answers the updated conversation; only a replayed message needs a read.
       const conversation = conversationRow ?? (await uow.conversations.find(uid, conversationId));
       return {
