@@ -1,8 +1,8 @@
 /**
  * W2 (DESIGN.md §5): the last 20 messages of a random conversation among 100,000
- * messages. Convo has no public "last N messages" method of its own; the context
- * loader is the public call that answers them, and `uow.messages.last` is the
- * repository read it uses, so both are timed against the raw `… ORDER BY seq DESC LIMIT 20`.
+ * messages: `convo.messages.last` (the public call, one statement), and the context
+ * loader that also answers them (with the user and the conversation), both timed
+ * against the raw `… ORDER BY seq DESC LIMIT 20`.
  */
 import { compare } from "../lib/compare.js";
 import { type BenchEngine, forEachEngine } from "../lib/engines.js";
@@ -76,7 +76,7 @@ async function runEngine(engine: BenchEngine, sizes: Sizes): Promise<ComparisonR
   };
   const repositoryLast = async (i: number) => {
     const c = pick(i);
-    expectLast(await convo.store.statement((uow) => uow.messages.last(c.userId, c.id, LIMIT)), top);
+    expectLast(await convo.messages.last(c.userId, c.id, { limit: LIMIT }), top);
   };
   const rawLast = async (i: number) => {
     const c = pick(i);
@@ -90,8 +90,8 @@ async function runEngine(engine: BenchEngine, sizes: Sizes): Promise<ComparisonR
   const cases: [string, number, number, (i: number) => Promise<void>, (i: number) => Promise<void>][] = [
     ["`context.load` vs raw SELECT, c=1", 1, sizes.reads1, contextLoad, rawLast],
     ["`context.load` vs raw same reads in a transaction, c=1", 1, sizes.reads1, contextLoad, rawContext],
-    ["`uow.messages.last` vs raw SELECT, c=1", 1, sizes.reads1, repositoryLast, rawLast],
-    ["`uow.messages.last` vs raw SELECT, c=16", 16, sizes.reads16, repositoryLast, rawLast],
+    ["`messages.last` vs raw SELECT, c=1", 1, sizes.reads1, repositoryLast, rawLast],
+    ["`messages.last` vs raw SELECT, c=16", 16, sizes.reads16, repositoryLast, rawLast],
   ];
   const rows: ComparisonRow[] = [];
   for (const [name, concurrency, reads, convoOp, rawOp] of cases) {
@@ -123,10 +123,10 @@ export async function run(opts: { quick: boolean }): Promise<string> {
     comparisonTable(results.flatMap((r) => r.result)),
     "",
     "- `context.load` = `convo.context.load(userId, { conversationId, historyLimit: 20, sessionsLimit: 0 })`, the " +
-      "public call that answers the last N messages: one transaction reading the user (profile), the conversation, " +
-      "its last 20 messages without noise (and the previous conversations, here none).",
-    "- `uow.messages.last` = `convo.store.statement((uow) => uow.messages.last(userId, conversationId, 20))`, the " +
-      "repository read the context loader uses, as one autocommit statement.",
+      "context a model needs: reads of the user (profile), the conversation and its last 20 messages without noise " +
+      "(and the previous conversations, here none), without a transaction.",
+    "- `messages.last` = `convo.messages.last(userId, conversationId, { limit: 20 })` (also `GET …/messages?last=20`), " +
+      "one autocommit statement.",
     "- raw SELECT = `SELECT * FROM messages WHERE user_id = $1 AND conversation_id = $2 ORDER BY seq DESC LIMIT 20` " +
       '(with `AND noise = false` when compared with the context loader), reversed in JS; "same reads in a transaction" ' +
       "= BEGIN; the user; the conversation; that SELECT; COMMIT — see `bench/reference/reads.ts`.",
