@@ -2,7 +2,7 @@
 import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
 import { conversations, messages } from "../db/schema.js";
-import type { ConversationRow } from "./conversations.js";
+import { type ConversationRow, conversationFromRaw } from "./conversations.js";
 
 export type MessageRow = typeof messages.$inferSelect;
 export type Role = "user" | "assistant" | "system" | "tool";
@@ -36,24 +36,6 @@ interface RawMessage {
   /** The conversation as the append left it (`to_jsonb` of the updated row). */
   conversation: Record<string, unknown> | null;
 }
-
-const date = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
-
-const conversationFromJson = (c: Record<string, unknown>): ConversationRow => ({
-  userId: c.user_id as string,
-  id: c.id as string,
-  externalId: (c.external_id as string | null) ?? null,
-  title: (c.title as string | null) ?? null,
-  titleSource: (c.title_source as string | null) ?? null,
-  env: c.env as string,
-  summary: (c.summary as string | null) ?? null,
-  messageCount: Number(c.message_count),
-  lastSeq: Number(c.last_seq),
-  createdAt: date(c.created_at) as Date,
-  updatedAt: date(c.updated_at) as Date,
-  closedAt: date(c.closed_at),
-  closeReason: (c.close_reason as string | null) ?? null,
-});
 
 const fromRaw = (r: RawMessage): MessageRow => ({
   userId: r.user_id,
@@ -121,7 +103,7 @@ export class MessagesRepository {
     );
     const raw = result[0] as unknown as RawMessage | undefined;
     if (!raw) return undefined;
-    return { message: fromRaw(raw), conversation: raw.conversation ? conversationFromJson(raw.conversation) : undefined };
+    return { message: fromRaw(raw), conversation: raw.conversation ? conversationFromRaw(raw.conversation) : undefined };
   }
 
   async findByClientId(userId: string, clientMessageId: string): Promise<MessageRow | undefined> {
