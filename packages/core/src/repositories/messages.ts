@@ -1,5 +1,5 @@
 /** SQL for messages: the gap-free, idempotent append and the reads. */
-import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
 import { conversations, messages } from "../db/schema.js";
 import { type ConversationRow, conversationFromRaw } from "./conversations.js";
@@ -134,21 +134,24 @@ export class MessagesRepository {
       .limit(limit + 1);
   }
 
-  /** The last `limit` messages, oldest first; noise left out when asked. */
+  /**
+   * The last `limit` messages, oldest first; noise left out when asked. A `sql`
+   * template rather than the select builder: this is the context loader's read, and
+   * building a Drizzle select costs ~0.3 ms of CPU per call.
+   */
   async last(
     userId: string,
     conversationId: string,
     limit: number,
     options: { withoutNoise?: boolean } = {},
   ): Promise<MessageRow[]> {
-    const conditions = [eq(m.userId, userId), eq(m.conversationId, conversationId)];
-    if (options.withoutNoise) conditions.push(eq(m.noise, false));
-    const rows = await this.db
-      .select()
-      .from(m)
-      .where(and(...conditions))
-      .orderBy(desc(m.seq))
-      .limit(limit);
-    return rows.reverse();
+    const rows = await queryRows<RawMessage>(
+      this.db,
+      sql`SELECT * FROM ${m}
+          WHERE user_id = ${userId} AND conversation_id = ${conversationId}
+            ${options.withoutNoise ? sql`AND noise = false` : sql``}
+          ORDER BY seq DESC LIMIT ${limit}`,
+    );
+    return rows.map(fromRaw).reverse();
   }
 }
