@@ -1,33 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type Convo, type DialogAnalyticsFilter, isConvoError } from "../src/index.js";
+import { DESIGN_ANALYTICS_SQL } from "./support/design-analytics.js";
 import { engines, openTestConvo, rawQuery } from "./support/engines.js";
-
-/** The analytics SQL of seeds/000-assistant-sessions-table.md, verbatim. */
-const DESIGN = {
-  goals: `SELECT goal, count(*) as cnt
-FROM assistant_sessions
-WHERE goal IS NOT NULL
-GROUP BY goal ORDER BY cnt DESC LIMIT 20;`,
-  styles: `SELECT style, count(*) as cnt
-FROM assistant_sessions
-WHERE confirmed = true
-GROUP BY style ORDER BY cnt DESC;`,
-  funnel: `SELECT
-  count(*) as started,
-  count(*) FILTER (WHERE goal IS NOT NULL) as set_goal,
-  count(*) FILTER (WHERE style IS NOT NULL) as chose_style,
-  count(*) FILTER (WHERE emotion IS NOT NULL) as chose_emotion,
-  count(*) FILTER (WHERE pose IS NOT NULL) as chose_pose,
-  count(*) FILTER (WHERE confirmed) as confirmed,
-  count(*) FILTER (WHERE status = 'completed') as completed
-FROM assistant_sessions;`,
-  steps: `SELECT avg(current_step) FROM assistant_sessions WHERE confirmed = true;`,
-  statuses: `SELECT status, count(*) FROM assistant_sessions GROUP BY status;`,
-  combos: `SELECT style, emotion, count(*) as cnt
-FROM assistant_sessions
-WHERE confirmed = true
-GROUP BY style, emotion ORDER BY cnt DESC LIMIT 20;`,
-};
 
 /** Adds the filter's conditions to a design query's WHERE clause (or gives it one). */
 function filtered(query: string, filter: DialogAnalyticsFilter): string {
@@ -122,24 +96,24 @@ async function compareAll(convo: Convo, filter: DialogAnalyticsFilter) {
   type Style = { style: string | null; count: number };
   type Combo = { style: string | null; emotion: string | null; count: number };
 
-  const designGoals = (await q<{ goal: string; cnt: unknown }>(DESIGN.goals)).map((r) => ({
+  const designGoals = (await q<{ goal: string; cnt: unknown }>(DESIGN_ANALYTICS_SQL.goals)).map((r) => ({
     goal: r.goal,
     count: Number(r.cnt),
   }));
-  const allGoals = (await q<{ goal: string; cnt: unknown }>(DESIGN.goals.replace(" LIMIT 20", ""))).map((r) => ({
+  const allGoals = (await q<{ goal: string; cnt: unknown }>(DESIGN_ANALYTICS_SQL.goals.replace(" LIMIT 20", ""))).map((r) => ({
     goal: r.goal,
     count: Number(r.cnt),
   }));
   expectSameTop<Goal>(await convo.dialogAnalytics.goals(filter), designGoals, allGoals, (r) => r.goal);
 
-  const designStyles = (await q<{ style: string | null; cnt: unknown }>(DESIGN.styles)).map((r) => ({
+  const designStyles = (await q<{ style: string | null; cnt: unknown }>(DESIGN_ANALYTICS_SQL.styles)).map((r) => ({
     style: r.style,
     count: Number(r.cnt),
   }));
   expectSameTop<Style>(await convo.dialogAnalytics.styles(filter), designStyles, designStyles, (r) => String(r.style));
   expect((await convo.dialogAnalytics.styles(filter)).length).toBe(designStyles.length);
 
-  const [f] = await q<Record<string, unknown>>(DESIGN.funnel);
+  const [f] = await q<Record<string, unknown>>(DESIGN_ANALYTICS_SQL.funnel);
   expect(await convo.dialogAnalytics.funnel(filter)).toEqual({
     started: num(f?.started),
     setGoal: num(f?.set_goal),
@@ -150,12 +124,12 @@ async function compareAll(convo: Convo, filter: DialogAnalyticsFilter) {
     completed: num(f?.completed),
   });
 
-  const [avg] = await q<{ avg: unknown }>(DESIGN.steps);
+  const [avg] = await q<{ avg: unknown }>(DESIGN_ANALYTICS_SQL.steps);
   const steps = await convo.dialogAnalytics.steps(filter);
   expect(steps.averageStep).toBe(num(avg?.avg ?? null));
   expect(steps.confirmed).toBe(num(f?.confirmed));
 
-  const statuses = await q<{ status: string; count: unknown }>(DESIGN.statuses);
+  const statuses = await q<{ status: string; count: unknown }>(DESIGN_ANALYTICS_SQL.statuses);
   const expected = { active: 0, completed: 0, abandoned: 0, error: 0 } as Record<string, number>;
   for (const row of statuses) expected[row.status] = Number(row.count);
   expect(await convo.dialogAnalytics.statuses(filter)).toEqual(expected);
@@ -165,9 +139,11 @@ async function compareAll(convo: Convo, filter: DialogAnalyticsFilter) {
     emotion: r.emotion,
     count: Number(r.cnt),
   });
-  const designCombos = (await q<{ style: string | null; emotion: string | null; cnt: unknown }>(DESIGN.combos)).map(toCombo);
+  const designCombos = (await q<{ style: string | null; emotion: string | null; cnt: unknown }>(DESIGN_ANALYTICS_SQL.combos)).map(
+    toCombo,
+  );
   const allCombos = (
-    await q<{ style: string | null; emotion: string | null; cnt: unknown }>(DESIGN.combos.replace(" LIMIT 20", ""))
+    await q<{ style: string | null; emotion: string | null; cnt: unknown }>(DESIGN_ANALYTICS_SQL.combos.replace(" LIMIT 20", ""))
   ).map(toCombo);
   expectSameTop<Combo>(await convo.dialogAnalytics.combos(filter), designCombos, allCombos, (r) => `${r.style}|${r.emotion}`);
 

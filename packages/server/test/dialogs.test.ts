@@ -1,10 +1,12 @@
 /**
- * Assistant dialogs over HTTP (DESIGN.md §1.7, §3, §4; docs/dialogs.md), black-box
+ * Assistant dialogs over HTTP (DESIGN_ANALYTICS_SQL.md §1.7, §3, §4; docs/dialogs.md), black-box
  * against a real server: the lifecycle, every refused change out of a closed dialog,
  * restart, the model-error fallback, the photo swap, bad input, ownership — each refusal
  * proven to change nothing — and the analytics routes checked against the design's SQL.
  */
+
 import { beforeAll, describe, expect, it } from "vitest";
+import { DESIGN_ANALYTICS_SQL } from "../../core/test/support/design-analytics.js";
 import { type Api, type ApiResponse, engines, rawQuery, startTestServer, type TestServer, warmUp } from "./support/server.js";
 
 beforeAll(warmUp);
@@ -499,33 +501,6 @@ describe.each(engines)("assistant dialogs over HTTP on %s", (engine) => {
 // ---------------------------------------------------------------------------------------
 // Analytics
 
-/** The analytics SQL of seeds/000-assistant-sessions-table.md, verbatim. */
-const DESIGN = {
-  goals: `SELECT goal, count(*) as cnt
-FROM assistant_sessions
-WHERE goal IS NOT NULL
-GROUP BY goal ORDER BY cnt DESC LIMIT 20;`,
-  styles: `SELECT style, count(*) as cnt
-FROM assistant_sessions
-WHERE confirmed = true
-GROUP BY style ORDER BY cnt DESC;`,
-  funnel: `SELECT
-  count(*) as started,
-  count(*) FILTER (WHERE goal IS NOT NULL) as set_goal,
-  count(*) FILTER (WHERE style IS NOT NULL) as chose_style,
-  count(*) FILTER (WHERE emotion IS NOT NULL) as chose_emotion,
-  count(*) FILTER (WHERE pose IS NOT NULL) as chose_pose,
-  count(*) FILTER (WHERE confirmed) as confirmed,
-  count(*) FILTER (WHERE status = 'completed') as completed
-FROM assistant_sessions;`,
-  steps: `SELECT avg(current_step) FROM assistant_sessions WHERE confirmed = true;`,
-  statuses: `SELECT status, count(*) FROM assistant_sessions GROUP BY status;`,
-  combos: `SELECT style, emotion, count(*) as cnt
-FROM assistant_sessions
-WHERE confirmed = true
-GROUP BY style, emotion ORDER BY cnt DESC LIMIT 20;`,
-};
-
 interface Filter {
   env?: string;
   from?: string;
@@ -652,13 +627,13 @@ async function compareRoutes(t: TestServer, filter: Filter, limit?: number): Pro
 
   type Goal = { goal: string; count: number };
   const goalRows = (rows: { goal: string; cnt: unknown }[]) => rows.map((r) => ({ goal: r.goal, count: Number(r.cnt) }));
-  const designGoals = goalRows(await q(limitSql(DESIGN.goals)));
-  const allGoals = goalRows(await q(DESIGN.goals.replace(" LIMIT 20", "")));
+  const designGoals = goalRows(await q(limitSql(DESIGN_ANALYTICS_SQL.goals)));
+  const allGoals = goalRows(await q(DESIGN_ANALYTICS_SQL.goals.replace(" LIMIT 20", "")));
   const goals = (await get("goals", true)).goals as Goal[];
   expectSameTop(`goals ${label}`, goals, designGoals, allGoals, (r) => r.goal);
 
   type Style = { style: string | null; count: number };
-  const designStyles = (await q<{ style: string | null; cnt: unknown }>(DESIGN.styles)).map((r) => ({
+  const designStyles = (await q<{ style: string | null; cnt: unknown }>(DESIGN_ANALYTICS_SQL.styles)).map((r) => ({
     style: r.style,
     count: Number(r.cnt),
   }));
@@ -666,7 +641,7 @@ async function compareRoutes(t: TestServer, filter: Filter, limit?: number): Pro
   expect(styles.length, label).toBe(designStyles.length);
   expectSameTop(`styles ${label}`, styles, designStyles, designStyles, (r) => String(r.style));
 
-  const [f] = await q<Record<string, unknown>>(DESIGN.funnel);
+  const [f] = await q<Record<string, unknown>>(DESIGN_ANALYTICS_SQL.funnel);
   expect((await get("funnel")).funnel, label).toEqual({
     started: num(f?.started),
     setGoal: num(f?.set_goal),
@@ -677,21 +652,22 @@ async function compareRoutes(t: TestServer, filter: Filter, limit?: number): Pro
     completed: num(f?.completed),
   });
 
-  const [avg] = await q<{ avg: unknown }>(DESIGN.steps);
+  const [avg] = await q<{ avg: unknown }>(DESIGN_ANALYTICS_SQL.steps);
   const steps = (await get("steps")).steps;
   expect(steps.confirmed, label).toBe(num(f?.confirmed));
   if (avg?.avg === null) expect(steps.averageStep, label).toBeNull();
   else expect(steps.averageStep, label).toBeCloseTo(Number(avg?.avg), 10);
 
   const expected: Record<string, number> = { active: 0, completed: 0, abandoned: 0, error: 0 };
-  for (const row of await q<{ status: string; count: unknown }>(DESIGN.statuses)) expected[row.status] = Number(row.count);
+  for (const row of await q<{ status: string; count: unknown }>(DESIGN_ANALYTICS_SQL.statuses))
+    expected[row.status] = Number(row.count);
   expect((await get("statuses")).statuses, label).toEqual(expected);
 
   type Combo = { style: string | null; emotion: string | null; count: number };
   const comboRows = (rows: { style: string | null; emotion: string | null; cnt: unknown }[]) =>
     rows.map((r) => ({ style: r.style, emotion: r.emotion, count: Number(r.cnt) }));
-  const designCombos = comboRows(await q(limitSql(DESIGN.combos)));
-  const allCombos = comboRows(await q(DESIGN.combos.replace(" LIMIT 20", "")));
+  const designCombos = comboRows(await q(limitSql(DESIGN_ANALYTICS_SQL.combos)));
+  const allCombos = comboRows(await q(DESIGN_ANALYTICS_SQL.combos.replace(" LIMIT 20", "")));
   const combos = (await get("combos", true)).combos as Combo[];
   expectSameTop(`combos ${label}`, combos, designCombos, allCombos, (r) => `${r.style}|${r.emotion}`);
 
