@@ -106,7 +106,7 @@ export {
 } from "./services/runs.js";
 export type { ConversationState } from "./services/state.js";
 export { mergePatch } from "./services/state.js";
-export type { RunLeaseSweeper, SweepResult } from "./services/sweeps.js";
+export type { ExpiredDialog, RunLeaseSweeper, SweepResult } from "./services/sweeps.js";
 export type { UserInput } from "./services/users.js";
 export { Store, type StoreOptions, UnitOfWork } from "./store.js";
 export { dateTitle, heuristicTitle, stripMarkup } from "./titles.js";

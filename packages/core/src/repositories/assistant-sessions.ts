@@ -6,7 +6,7 @@
  */
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
-import { assistantSessions } from "../db/schema.js";
+import { assistantSessions, users } from "../db/schema.js";
 import type { DialogCloseStatus, DialogMessage } from "../dialogs/types.js";
 
 export type AssistantSessionRow = typeof assistantSessions.$inferSelect;
@@ -22,6 +22,14 @@ export interface DialogChanges {
   currentStep?: number;
   pendingPhotoFileId?: string | null;
   photoFileId?: string | null;
+}
+
+/** A dialog the expiry sweep abandoned, with its owner's external id. */
+export interface ExpiredDialogRow {
+  dialogId: string;
+  userId: string;
+  env: string;
+  externalId: string | null;
 }
 
 /** A dialog written by the legacy import (never active: imported dialogs are history). */
@@ -185,8 +193,10 @@ export class AssistantSessionsRepository {
    * with SKIP LOCKED so the sweep never waits on a dialog being written; the UPDATE
    * checks the condition again on the locked row.
    */
-  async abandonIdleBatch(idleBefore: Date, now: Date, batch: number): Promise<number> {
-    const rows = await queryRows(
+  async abandonIdleBatch(idleBefore: Date, now: Date, batch: number): Promise<ExpiredDialogRow[]> {
+    // The owner's external id comes along so a bot can tell the user (`tg:<id>`) without
+    // another round trip per dialog.
+    return queryRows<ExpiredDialogRow>(
       this.db,
       sql`
       WITH picked AS MATERIALIZED (
@@ -194,14 +204,16 @@ export class AssistantSessionsRepository {
         WHERE status = 'active' AND updated_at <= ${idleBefore.toISOString()}::timestamptz
         ORDER BY updated_at LIMIT ${batch}
         FOR UPDATE SKIP LOCKED
+      ), done AS (
+        UPDATE ${a} AS t SET status = 'abandoned', updated_at = ${now.toISOString()}::timestamptz
+        FROM picked
+        WHERE t.user_id = picked.user_id AND t.id = picked.id
+          AND t.status = 'active' AND t.updated_at <= ${idleBefore.toISOString()}::timestamptz
+        RETURNING t.id, t.user_id, t.env
       )
-      UPDATE ${a} AS t SET status = 'abandoned', updated_at = ${now.toISOString()}::timestamptz
-      FROM picked
-      WHERE t.user_id = picked.user_id AND t.id = picked.id
-        AND t.status = 'active' AND t.updated_at <= ${idleBefore.toISOString()}::timestamptz
-      RETURNING t.id`,
+      SELECT done.id AS "dialogId", done.user_id AS "userId", done.env, u.external_id AS "externalId"
+      FROM done JOIN ${users} u ON u.id = done.user_id`,
     );
-    return rows.length;
   }
 
   /**

@@ -20,14 +20,20 @@ import type { LeaseKeeper } from "../runs/lease-keeper.js";
 import type { ModelRegistry } from "../runs/models.js";
 import type { RunEventBus } from "../runs/notifier.js";
 import { type Run, type RunEvent, type RunEventPage, type RunToolChoice, toRun, toRunEvent } from "../runs/types.js";
-import type { Store } from "../store.js";
-import type { Message, Page } from "../types.js";
+import type { Store, UnitOfWork } from "../store.js";
+import { type Message, type Page, toMessage } from "../types.js";
 import { assertUuid, intInRange } from "../validation.js";
 import { checkMessage, type MessagesService } from "./messages.js";
 
 export interface StartRunInput {
-  /** The user's message. */
-  content: string;
+  /** The user's message (ignored with `messageId`). */
+  content?: string;
+  /**
+   * Answer a user message stored already (e.g. recorded by the Telegram middleware)
+   * instead of storing a new one. A second start for the same message answers the
+   * same run.
+   */
+  messageId?: string;
   /** The client's id for the message: a retried start answers the same run. */
   clientMessageId?: string;
   /** Structured parts of the user message (attachments…). */
@@ -147,12 +153,11 @@ export class RunsService {
     const cid = assertUuid("conversationId", conversationId);
     if (input === null || typeof input !== "object")
       throw new ValidationError("the run input must be an object", { field: "body" });
-    const msg = checkMessage({
-      role: "user",
-      content: input.content,
-      clientMessageId: input.clientMessageId,
-      parts: input.parts,
-    });
+    const storedId = input.messageId === undefined ? undefined : assertUuid("messageId", input.messageId);
+    const msg =
+      storedId === undefined
+        ? checkMessage({ role: "user", content: input.content as string, clientMessageId: input.clientMessageId, parts: input.parts })
+        : undefined;
     const model = this.deps.models.check(input.model ?? this.deps.models.defaultModel);
     const toolChoice = checkToolChoice(input.toolChoice);
     if (this.deps.executor.closed) throw new NodeShuttingDownError();
@@ -163,7 +168,9 @@ export class RunsService {
       return await store.transaction(async (uow) => {
         // Serialises the user's starts so the per-user count below sees them all.
         if (!(await uow.users.lock(uid))) throw new NotFoundError("conversation", cid);
-        const { message, created } = await this.deps.messages.appendIn(uow, uid, cid, msg);
+        const { message, created } = msg
+          ? await this.deps.messages.appendIn(uow, uid, cid, msg)
+          : await this.#storedUserMessage(uow, uid, cid, storedId as string);
         if (!created) {
           const existing = await uow.runs.findByUserMessage(uid, cid, message.id);
           if (existing) return { run: toRun(existing), message, created: false };
@@ -232,6 +239,20 @@ export class RunsService {
     } finally {
       this.#starting -= 1;
     }
+  }
+
+  /**
+   * The stored user message a run should answer: `created` is false when a run
+   * answers it already (the caller then answers that run).
+   */
+  async #storedUserMessage(uow: UnitOfWork, userId: string, conversationId: string, messageId: string) {
+    const row = await uow.messages.find(userId, messageId);
+    if (!row || row.conversationId !== conversationId) throw new NotFoundError("message", messageId);
+    if (row.role !== "user") {
+      throw new ValidationError("messageId must name a user message", { field: "messageId", role: row.role });
+    }
+    const answered = await uow.runs.findByUserMessage(userId, conversationId, row.id);
+    return { message: toMessage(row), created: !answered };
   }
 
   /** The run, or NotFoundError (also when it is another user's). */

@@ -64,3 +64,14 @@ export const AnalyticsQuery = z.strictObject({
   to: z.string().max(40).optional().describe("ISO 8601: dialogs created before"),
   limit: QueryInt(1, 100).optional(),
 });
+
+export const ExpiredDialogsResponse = z.object({
+  expired: z.array(
+    z.object({
+      dialogId: Uuid,
+      userId: Uuid,
+      env: z.string(),
+      externalId: z.string().nullable().describe("The owner's platform id, e.g. tg:480637186"),
+    }),
+  ),
+});

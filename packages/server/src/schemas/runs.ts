@@ -7,7 +7,8 @@ const ToolChoice = z.union([
 ]);
 
 export const StartRunBody = z.strictObject({
-  content: z.string().describe("The user's message"),
+  content: z.string().optional().describe("The user's message (required unless messageId names a stored one)"),
+  messageId: Uuid.optional().describe("Answer this stored user message instead of storing a new one"),
   clientMessageId: z.string().max(200).optional().describe("A retried start with the same id answers the same run"),
   parts: z.array(z.unknown()).nullable().optional(),
   model: z.string().max(200).optional().describe("offline, openai:<model>, google:<model>, anthropic:<model>"),
