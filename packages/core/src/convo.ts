@@ -77,7 +77,8 @@ export class Convo {
     this.lifecycle = { ...defaultLifecycle, ...lifecycle };
     this.users = new UsersService(store);
     this.conversations = new ConversationsService(store, this.lifecycle);
-    this.messages = new MessagesService(store, this.lifecycle);
+    // Late-bound: the run feed that announces messages is created below.
+    this.messages = new MessagesService(store, this.lifecycle, (message) => this.runs.feed.publishMessage(message));
     this.state = new StateService(store, this.conversations);
     this.context = new ContextService(store, this.lifecycle);
     this.runs = createRuns({
@@ -85,6 +86,7 @@ export class Convo {
       lifecycle: this.lifecycle,
       messages: this.messages,
       context: this.context,
+      history: { search: (userId, query, options) => this.context.searchHistory(userId, query, options) },
       options: options.runs,
       onError: options.onBackgroundError,
     }).runs;

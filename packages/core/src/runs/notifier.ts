@@ -17,7 +17,7 @@
 import { createHash } from "node:crypto";
 import { mapDatabaseError } from "../db/pg-errors.js";
 import type { Store } from "../store.js";
-import type { RunEventType } from "./repository.js";
+import type { RunEventType } from "./types.js";
 
 /** "Events up to `seq` are stored for this run"; `type` is the last one's. */
 export interface RunEventNotice {
