@@ -132,8 +132,8 @@ export class FakeBotApi {
   // ---- updates -------------------------------------------------------------------
 
   /** Queues an update for getUpdates (an id is given unless it has one); answers its id. */
-  push(update: Omit<Update, "update_id"> & { update_id?: number }): number {
-    const full = { ...update, update_id: update.update_id ?? this.#nextUpdateId++ } as Update;
+  push(update: object & { update_id?: number }): number {
+    const full = { ...update, update_id: update.update_id ?? this.#nextUpdateId++ } as unknown as Update;
     this.#updates.push(full);
     this.#wake();
     return full.update_id;

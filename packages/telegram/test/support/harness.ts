@@ -5,7 +5,6 @@
  */
 import type { Convo, ConvoOptions } from "@convo/core";
 import type { LanguageModel } from "ai";
-import type { Update } from "grammy/types";
 import { expect, onTestFinished } from "vitest";
 import { type EngineName, openTestConvo } from "../../../core/test/support/engines.js";
 import { startTestServer, type TestServer } from "../../../server/test/support/server.js";
@@ -25,7 +24,7 @@ export interface BotHarness {
   /** Failures the bot reported (handler errors, model errors). */
   errors: unknown[];
   /** Pushes an update and waits until the bot handled it; answers its update_id. */
-  send(update: Omit<Update, "update_id"> & { update_id?: number }): Promise<number>;
+  send(update: object & { update_id?: number }): Promise<number>;
   /** Stops polling (a clean stop, or as a killed process would: nothing more is handled). */
   stop(): Promise<void>;
   /** Starts a new bot process on the same Convo and fake (a restart). */
