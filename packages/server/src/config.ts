@@ -27,6 +27,8 @@ export interface ServerConfig {
   /** Run the lifecycle sweeps every this many ms (0 = never). */
   sweepIntervalMs: number;
   logLevel: string;
+  /** The reference Telegram bot's webhook (mounted with a token and a webhook secret). */
+  telegram?: TelegramConfig;
   /** Background runs on this node (defaults in docs/runs.md). */
   runs?: {
     nodeId?: string;
@@ -71,6 +73,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       .filter(Boolean),
     sweepIntervalMs: int(env.CONVO_SWEEP_INTERVAL_MS, 60_000),
     logLevel: env.CONVO_LOG_LEVEL || "info",
+    telegram: telegramFromEnv(env),
     runs: {
       nodeId: env.CONVO_NODE_ID || undefined,
       maxRunsPerNode: optionalInt(env.CONVO_MAX_RUNS_PER_NODE),
@@ -79,5 +82,24 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       heartbeatMs: optionalInt(env.CONVO_RUN_HEARTBEAT_MS),
       offlineChunkDelayMs: optionalInt(env.CONVO_OFFLINE_CHUNK_DELAY_MS),
     },
+  };
+}
+
+/** The reference Telegram bot (see telegram.ts). */
+export interface TelegramConfig {
+  token: string;
+  apiRoot?: string;
+  webhookSecret?: string;
+  env?: string;
+}
+
+/** The bot's settings from the environment, or undefined without a token. */
+export function telegramFromEnv(env: NodeJS.ProcessEnv = process.env): TelegramConfig | undefined {
+  if (!env.TELEGRAM_BOT_TOKEN) return undefined;
+  return {
+    token: env.TELEGRAM_BOT_TOKEN,
+    apiRoot: env.TELEGRAM_API_ROOT || undefined,
+    webhookSecret: env.TELEGRAM_WEBHOOK_SECRET || undefined,
+    env: env.CONVO_BOT_ENV || undefined,
   };
 }

@@ -4,6 +4,7 @@
  * scheduler, close the database.
  */
 import { type Convo, openConvo } from "@convo/core";
+import type { StickerBot } from "@convo/telegram/bot";
 import { buildApp } from "./app.js";
 import type { ServerConfig } from "./config.js";
 import type { App } from "./routes/types.js";
@@ -29,6 +30,8 @@ export interface RunningServer {
   url: string;
   open: boolean;
   scheduler: SweepScheduler;
+  /** The reference bot behind the webhook route, when TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET are set. */
+  bot?: StickerBot;
   close(): Promise<void>;
 }
 
@@ -90,6 +93,12 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
     rateLimitAdmin: config.rateLimitAdmin,
     corsOrigins: config.corsOrigins,
   });
+  const telegram = config.telegram;
+  // Loaded only when configured: grammY and the bot stay out of a plain API server.
+  const bot = telegram?.webhookSecret
+    ? (await import("./telegram.js")).mountWebhook(app, convo, { ...telegram, webhookSecret: telegram.webhookSecret })
+    : undefined;
+  if (telegram && !bot) app.log.warn("TELEGRAM_BOT_TOKEN is set but TELEGRAM_WEBHOOK_SECRET is not: the webhook route is off");
   const host = config.host ?? (open ? "127.0.0.1" : "0.0.0.0");
   if (open && !LOOPBACK.has(host)) {
     await app.close();
@@ -112,7 +121,13 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
   if (open)
     app.log.warn("No API key or token secret configured: the API is OPEN to anyone on this machine (listening on loopback only)");
 
-  const scheduler = new SweepScheduler(convo, { intervalMs: config.sweepIntervalMs, log: app.log, metrics });
+  // The bot expires idle dialogs first, so it can tell each user (the sweep would abandon them silently).
+  const scheduler = new SweepScheduler(convo, {
+    intervalMs: config.sweepIntervalMs,
+    log: app.log,
+    metrics,
+    beforeSweep: bot ? () => bot.expireDialogs() : undefined,
+  });
   scheduler.start();
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
@@ -127,5 +142,5 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
     })();
     return closing;
   };
-  return { app, convo, url, open, scheduler, close };
+  return { app, convo, url, open, scheduler, bot, close };
 }

@@ -7,6 +7,7 @@ import { ApiKeysService } from "@convo/core/internal";
 import { Command, InvalidArgumentError } from "commander";
 import { mintToken } from "../auth/tokens.js";
 import { StartupError, startServer } from "../server.js";
+import { registerBotCommand } from "./bot.js";
 import { registerDialogCommands } from "./dialogs.js";
 import { configWith, openFromFlags, withDatabaseOptions } from "./options.js";
 
@@ -115,6 +116,7 @@ withDatabaseOptions(keys.command("revoke <id>").description("Revoke an admin key
 });
 
 registerDialogCommands(program);
+registerBotCommand(program);
 
 program
   .command("token <userId>")

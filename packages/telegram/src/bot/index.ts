@@ -2,6 +2,7 @@
  * @convo/telegram/bot — the reference sticker assistant (seed 000) on Convo.
  */
 export { type StickerGenerator, type StickerRequest, type StickerResult, stubGenerator } from "./generator.js";
+export { slotModelFromEnv } from "./model.js";
 export { extractSlots, offlineSlotModel, type Slots, SlotsSchema } from "./slots.js";
 export {
   applySlots,
