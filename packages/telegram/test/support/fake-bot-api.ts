@@ -81,6 +81,8 @@ export class FakeBotApi {
   readonly token: string;
   #server: Server;
   #updates: Update[] = [];
+  /** Every update ever pushed, for `redeliver`. */
+  #all = new Map<number, Update>();
   #nextUpdateId = 100;
   #nextMessageId = 1;
   #waiters: Waiter[] = [];
@@ -135,8 +137,21 @@ export class FakeBotApi {
   push(update: object & { update_id?: number }): number {
     const full = { ...update, update_id: update.update_id ?? this.#nextUpdateId++ } as unknown as Update;
     this.#updates.push(full);
+    this.#all.set(full.update_id, full);
     this.#wake();
     return full.update_id;
+  }
+
+  /**
+   * Telegram's redelivery: an update the bot handled but never confirmed (it died
+   * before its next getUpdates) is answered again to the next getUpdates from offset 0.
+   */
+  redeliver(updateId: number): void {
+    const update = this.#all.get(updateId);
+    if (!update) throw new Error(`no update ${updateId}`);
+    this.#updates = [update, ...this.#updates.filter((u) => u.update_id !== updateId)];
+    this.#acked = Math.min(this.#acked, updateId);
+    this.#wake();
   }
 
   /** Resolves once the bot acknowledged `updateId` (a getUpdates with a higher offset): it was handled. */
