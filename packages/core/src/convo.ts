@@ -8,8 +8,6 @@ import { defaultLifecycle, type LifecycleConfig } from "./config.js";
 import { ContextService } from "./context/service.js";
 import { ConversationsService } from "./conversations/service.js";
 import type { Engine } from "./db/engine.js";
-import { openPglite } from "./db/pglite.js";
-import { openPostgres } from "./db/postgres.js";
 import { AssistantAnalyticsService } from "./dialogs/analytics-service.js";
 import { AssistantSessionsService } from "./dialogs/service.js";
 import { MessagesService } from "./messages/service.js";
@@ -41,11 +39,16 @@ export interface ConvoOptions {
   runs?: RunsOptions;
 }
 
-/** Opens the engine an options object describes, applying migrations. */
-export function openEngine(options: ConvoOptions): Promise<Engine> {
+/**
+ * Opens the engine an options object describes, applying migrations. The drivers are
+ * imported here, on first use: loading Convo (or only its types) loads neither.
+ */
+export async function openEngine(options: ConvoOptions): Promise<Engine> {
   if (options.databaseUrl) {
+    const { openPostgres } = await import("./db/postgres.js");
     return openPostgres({ databaseUrl: options.databaseUrl, schema: options.schema, poolSize: options.poolSize });
   }
+  const { openPglite } = await import("./db/pglite.js");
   return openPglite({
     dataDir: options.pglite ? undefined : (options.dataDir ?? "./.convo-data"),
     client: options.pglite,

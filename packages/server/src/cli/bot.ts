@@ -1,7 +1,7 @@
 /** `convo bot`: the reference Telegram sticker assistant, long polling, on Convo in-process. */
 import type { Command } from "commander";
 import { telegramFromEnv } from "../config.js";
-import { StartupError } from "../server.js";
+import { StartupError } from "../startup-error.js";
 import { configWith, openFromFlags, withDatabaseOptions } from "./options.js";
 
 export function registerBotCommand(program: Command): void {
