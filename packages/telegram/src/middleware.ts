@@ -177,11 +177,15 @@ export function convoMiddleware<C extends Context>(options: ConvoMiddlewareOptio
   async function userOf(from: TelegramUser): Promise<PortUser> {
     const known = users.get(from.id);
     if (known) return known;
-    const { user } = await port.ensureUser({
-      externalId: externalIdOf(from),
-      displayName: displayNameOf(from),
-      profile: profileOf(from),
-    });
+    const displayName = displayNameOf(from);
+    const profile = profileOf(from);
+    let { user, created } = await port.ensureUser({ externalId: externalIdOf(from), displayName, profile });
+    // Known already (an import, the session storage, an earlier run of the bot): refresh
+    // the name and the Telegram fields once per process, keeping the app's own profile fields.
+    const merged = { ...user.profile, ...profile };
+    if (!created && (user.displayName !== displayName || JSON.stringify(merged) !== JSON.stringify(user.profile))) {
+      user = await port.updateUser(user.id, { displayName, profile: merged });
+    }
     if (users.size >= 10_000) users.clear();
     users.set(from.id, user);
     return user;

@@ -3,7 +3,7 @@
  * bot keeps its sessions in Convo (PGlite or PostgreSQL) instead of a separate store.
  *
  * The session of key K lives in the state document (`{ session: … }`) of the
- * conversation keyed `grammy-session:K`, owned by the Convo user of K (`tg:<id>` for a
+ * conversation keyed `grammy-session:K` (env `grammy-sessions`), owned by the Convo user of K (`tg:<id>` for a
  * private chat's key, the same user the middleware maps the Telegram user to;
  * `tg-chat:<key>` for any other key, e.g. a group). Writes use the state's optimistic
  * version; a write that lost a race re-reads and writes again (last write wins, as with
@@ -19,7 +19,11 @@ import type { ConvoPort } from "./port/types.js";
 
 export interface ConvoStorageOptions {
   port: ConvoPort;
-  /** The env of the session conversations (default `prod`). */
+  /**
+   * The env of the session conversations (default `grammy-sessions`): an env of their
+   * own, so a session conversation is never the user's current conversation and never
+   * shows in the user's list of conversations of the bot's env.
+   */
   env?: string;
   /** The Convo user (external id) a session key belongs to; default `tg:<key>` for digits, else `tg-chat:<key>`. */
   ownerOf?: (key: string) => string;
@@ -39,7 +43,7 @@ export const defaultSessionOwner = (key: string) => (/^\d+$/.test(key) ? `tg:${k
  */
 export function convoStorage<T>(options: ConvoStorageOptions): StorageAdapter<T> {
   const { port } = options;
-  const env = options.env ?? "prod";
+  const env = options.env ?? "grammy-sessions";
   const ownerOf = options.ownerOf ?? defaultSessionOwner;
   // key → where its session lives; a key's conversation never changes, so it is cached.
   const places = new Map<string, { userId: string; conversationId: string }>();

@@ -6,7 +6,7 @@
  * 11) was not on this branch when this was written; swapping it in changes no caller.
  */
 import { TelegramConvoError } from "../errors.js";
-import type { ConvoPort, PortDialog, PortRunEvent } from "./types.js";
+import type { ConvoPort, PortDialog, PortRunEvent, PortUser } from "./types.js";
 
 export interface HttpPortOptions {
   /** The server, e.g. `http://127.0.0.1:8787`. */
@@ -71,13 +71,10 @@ export function httpPort(options: HttpPortOptions): ConvoPort {
 
   return {
     async ensureUser(input) {
-      const { status, json } = await request<PortDialog & { id: string; externalId: string | null; displayName: string | null }>(
-        "POST",
-        "/v1/users",
-        input,
-      );
-      return { user: { id: json.id, externalId: json.externalId, displayName: json.displayName }, created: status === 201 };
+      const { status, json } = await request<PortUser>("POST", "/v1/users", input);
+      return { user: json, created: status === 201 };
     },
+    updateUser: async (userId, patch) => (await request<PortUser>("PATCH", user(userId), patch)).json,
     async appendToCurrent(userId, { conversationKey, ...input }) {
       type Answer = { conversation: { id: string; externalId: string | null; messageCount: number } } & Record<string, unknown>;
       const { status, json } = await request<Answer>("POST", `${user(userId)}/messages`, {

@@ -33,6 +33,7 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
 export function localPort(convo: Convo): ConvoPort {
   return {
     ensureUser: (input) => call("create user", () => convo.users.create(input)),
+    updateUser: (userId, patch) => call("update user", () => convo.users.update(userId, patch)),
     appendToCurrent: (userId, { conversationKey, ...input }) =>
       call("append message", () => convo.messages.appendToCurrent(userId, { ...input, externalId: conversationKey })),
     append: (userId, conversationId, input) =>

@@ -10,6 +10,7 @@ export interface PortUser {
   id: string;
   externalId: string | null;
   displayName: string | null;
+  profile: Record<string, unknown>;
 }
 
 /** A stored message. */
@@ -124,6 +125,8 @@ export interface ConvoPort {
     displayName?: string | null;
     profile?: Record<string, unknown>;
   }): Promise<{ user: PortUser; created: boolean }>;
+  /** Changes the user's display name and profile (the profile is replaced whole). */
+  updateUser(userId: string, patch: { displayName?: string | null; profile?: Record<string, unknown> }): Promise<PortUser>;
   /**
    * Appends to the user's current conversation in `env` (or to the one keyed
    * `conversationKey`); a repeated `clientMessageId` stores nothing and answers the
