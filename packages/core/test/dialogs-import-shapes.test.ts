@@ -9,7 +9,11 @@ import { importLegacyDialogs } from "../src/index.js";
 import { engines, openTestConvo, rawQuery } from "./support/engines.js";
 import { legacyBotTables, legacySchema } from "./support/legacy-db.js";
 
-const chat = (goal: string) => JSON.stringify([{ role: "user", content: goal }, { role: "model", content: "Какой стиль?" }]);
+const chat = (goal: string) =>
+  JSON.stringify([
+    { role: "user", content: goal },
+    { role: "model", content: "Какой стиль?" },
+  ]);
 
 describe.each(engines)("legacy import of real-world tables on %s", (engine) => {
   it("imports integer ids without updated_at, maps users by their Telegram id to tg:<id>, resumes by integer id", async () => {
@@ -17,13 +21,20 @@ describe.each(engines)("legacy import of real-world tables on %s", (engine) => {
     const legacy = await legacySchema(engine);
     await legacyBotTables(legacy);
     const s = legacy.schema;
-    await legacy.exec(`INSERT INTO ${s}.users (telegram_id, username) VALUES (480637186, 'anna'), (555000111, 'boris'), (777, 'no-dialogs')`);
+    await legacy.exec(
+      `INSERT INTO ${s}.users (telegram_id, username) VALUES (480637186, 'anna'), (555000111, 'boris'), (777, 'no-dialogs')`,
+    );
     const insert = (userId: number | null, messages: string | null, params: string | null, errors: number | null) =>
       legacy.exec(
         `INSERT INTO ${s}.sessions (user_id, assistant_messages, assistant_params, assistant_error_count, created_at) VALUES ($1, $2, $3, $4, '2026-01-10T10:00:00Z')`,
         [userId, messages, params, errors],
       );
-    await insert(1, chat("кот на день рождения"), JSON.stringify({ style: "аниме", emotion: "радость", confirmed: true, step: 6 }), 0);
+    await insert(
+      1,
+      chat("кот на день рождения"),
+      JSON.stringify({ style: "аниме", emotion: "радость", confirmed: true, step: 6 }),
+      0,
+    );
     await insert(1, null, null, null); // an ordinary session: not a dialog
     await insert(2, chat("собака"), JSON.stringify({ style: "реализм", step: "2" }), 3);
     await insert(null, chat("без владельца"), "{}", 0);
@@ -71,7 +82,9 @@ describe.each(engines)("legacy import of real-world tables on %s", (engine) => {
     expect((await convo.dialogs.getActive(anna.id)) ?? null).toBeNull();
 
     // Resume after an integer id, and a full re-run: nothing twice.
-    await legacy.exec(`INSERT INTO ${s}.sessions (user_id, assistant_messages, assistant_params) VALUES (2, $1, '{}')`, [chat("ещё")]);
+    await legacy.exec(`INSERT INTO ${s}.sessions (user_id, assistant_messages, assistant_params) VALUES (2, $1, '{}')`, [
+      chat("ещё"),
+    ]);
     const resumed = await importLegacyDialogs(convo, legacy.source, { table: `${s}.sessions`, afterId: first.lastId as string });
     expect(resumed).toMatchObject({ read: 1, imported: 1, lastId: "5" });
     const again = await importLegacyDialogs(convo, legacy.source, { table: `${s}.sessions` });
@@ -86,10 +99,17 @@ describe.each(engines)("legacy import of real-world tables on %s", (engine) => {
     const convo = await openTestConvo(engine);
     const legacy = await legacySchema(engine);
     const s = legacy.schema;
-    await legacy.exec(`CREATE TABLE ${s}.sessions (id uuid PRIMARY KEY, user_id uuid, assistant_messages jsonb, created_at timestamptz)`);
-    await legacy.exec(`INSERT INTO ${s}.sessions VALUES (gen_random_uuid(), gen_random_uuid(), '[{"role":"user","content":"x"}]', now())`);
+    await legacy.exec(
+      `CREATE TABLE ${s}.sessions (id uuid PRIMARY KEY, user_id uuid, assistant_messages jsonb, created_at timestamptz)`,
+    );
+    await legacy.exec(
+      `INSERT INTO ${s}.sessions VALUES (gen_random_uuid(), gen_random_uuid(), '[{"role":"user","content":"x"}]', now())`,
+    );
     const progress: number[] = [];
-    const attempt = importLegacyDialogs(convo, legacy.source, { table: `${s}.sessions`, onProgress: (done) => void progress.push(done) });
+    const attempt = importLegacyDialogs(convo, legacy.source, {
+      table: `${s}.sessions`,
+      onProgress: (done) => void progress.push(done),
+    });
     await expect(attempt).rejects.toMatchObject({
       code: "LEGACY_COLUMN_MISSING",
       status: 422,

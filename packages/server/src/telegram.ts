@@ -42,6 +42,10 @@ export const WEBHOOK_PATH = "/telegram/webhook";
  */
 export function mountWebhook(app: App, convo: Convo, config: TelegramConfig & { webhookSecret: string }): StickerBot {
   const sticker = referenceBot(convo, config, (error) => app.log.error({ err: error }, "telegram update failed"));
-  app.post(WEBHOOK_PATH, { schema: { hide: true } }, webhookCallback(sticker.bot, "fastify", { secretToken: config.webhookSecret }));
+  app.post(
+    WEBHOOK_PATH,
+    { schema: { hide: true } },
+    webhookCallback(sticker.bot, "fastify", { secretToken: config.webhookSecret }),
+  );
   return sticker;
 }

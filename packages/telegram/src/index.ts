@@ -6,6 +6,8 @@
  * sessions in Convo). The reference sticker-assistant bot is `@convo/telegram/bot`.
  */
 
+// Building blocks
+export { convoCodeOf, TelegramConvoError, type TelegramConvoErrorCode } from "./errors.js";
 // Commonly used
 export {
   type ConvoDialogHandle,
@@ -18,10 +20,6 @@ export {
 } from "./middleware.js";
 export { type HttpPortOptions, httpPort } from "./port/http.js";
 export { localPort } from "./port/local.js";
-export { type ConvoStorageOptions, convoStorage, defaultSessionOwner } from "./storage.js";
-
-// Building blocks
-export { convoCodeOf, TelegramConvoError, type TelegramConvoErrorCode } from "./errors.js";
 export type {
   ConvoPort,
   PortContext,
@@ -37,5 +35,6 @@ export type {
   PortUser,
   RecordInput,
 } from "./port/types.js";
+export { type ConvoStorageOptions, convoStorage, defaultSessionOwner } from "./storage.js";
 export { type StreamOptions, type StreamResult, streamToChat } from "./stream.js";
 export { fileParts, recordOf, updateMessageId } from "./update.js";

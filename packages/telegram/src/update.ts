@@ -41,7 +41,13 @@ export function fileParts(message: Message): Array<Record<string, unknown>> {
       setName: message.sticker.set_name ?? null,
     });
   }
-  const files = { document: message.document, video: message.video, voice: message.voice, audio: message.audio, animation: message.animation };
+  const files = {
+    document: message.document,
+    video: message.video,
+    voice: message.voice,
+    audio: message.audio,
+    animation: message.animation,
+  };
   for (const [type, file] of Object.entries(files)) {
     if (!file) continue;
     parts.push({

@@ -15,7 +15,10 @@ const boris: TgUser = { id: 555000111, first_name: "Борис" };
 
 type Row = Record<string, unknown>;
 const dialogs = (h: BotHarness) =>
-  rawQuery<Row>(h.convo, "SELECT status, goal, style, emotion, pose, sticker_text, confirmed, current_step, photo_file_id, pending_photo_file_id, error_count FROM assistant_sessions ORDER BY created_at, id");
+  rawQuery<Row>(
+    h.convo,
+    "SELECT status, goal, style, emotion, pose, sticker_text, confirmed, current_step, photo_file_id, pending_photo_file_id, error_count FROM assistant_sessions ORDER BY created_at, id",
+  );
 
 /** The happy path up to the summary: goal, photo, style, emotion, pose, text. */
 async function fillDialog(h: BotHarness, user: TgUser, slots: { text?: string } = {}) {
@@ -55,7 +58,11 @@ describe.each(engines)("sticker bot journeys on %s", (engine) => {
 
     const userId = await h.userId(anna);
     const user = await h.convo.users.get(userId);
-    expect(user).toMatchObject({ externalId: `tg:${anna.id}`, displayName: "Аня", profile: { telegramId: anna.id, username: "anna" } });
+    expect(user).toMatchObject({
+      externalId: `tg:${anna.id}`,
+      displayName: "Аня",
+      profile: { telegramId: anna.id, username: "anna" },
+    });
     expect(await h.convo.dialogs.getActive(userId)).toBeNull();
     const [dialog] = await rawQuery<Record<string, unknown>>(h.convo, "SELECT * FROM assistant_sessions");
     expect(dialog).toMatchObject({
@@ -107,7 +114,9 @@ describe.each(engines)("sticker bot journeys on %s", (engine) => {
     await h.send(fake.photo(anna, "photo-C"));
     await h.send(fake.press(anna, "assistant_keep_photo"));
     expect(fake.textsTo(anna.id).slice(-2)).toEqual([t.photoKept, t.askEmotion]);
-    expect(await dialogs(h)).toMatchObject([{ photo_file_id: "photo-B", pending_photo_file_id: null, style: "пиксель-арт", status: "active" }]);
+    expect(await dialogs(h)).toMatchObject([
+      { photo_file_id: "photo-B", pending_photo_file_id: null, style: "пиксель-арт", status: "active" },
+    ]);
     // A second tap on an answered swap button changes nothing and re-asks the question.
     await h.send(fake.press(anna, "assistant_keep_photo"));
     expect(fake.lastTextTo(anna.id)).toBe(t.askEmotion);

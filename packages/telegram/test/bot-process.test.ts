@@ -66,8 +66,13 @@ describe.each(engines)("convo bot process on %s", (engine) => {
 
     const convo = await openConvo(options);
     try {
-      const rows = await rawQuery<Record<string, unknown>>(convo, "SELECT status, goal, photo_file_id, style, current_step FROM assistant_sessions");
-      expect(rows).toEqual([{ status: "active", goal: "стикер для мамы", photo_file_id: "photo-mama", style: "акварель", current_step: 3 }]);
+      const rows = await rawQuery<Record<string, unknown>>(
+        convo,
+        "SELECT status, goal, photo_file_id, style, current_step FROM assistant_sessions",
+      );
+      expect(rows).toEqual([
+        { status: "active", goal: "стикер для мамы", photo_file_id: "photo-mama", style: "акварель", current_step: 3 },
+      ]);
     } finally {
       await convo.close();
     }

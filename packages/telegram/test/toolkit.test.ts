@@ -3,15 +3,15 @@
  * what each kind of update is stored as, ctx.convo (context, state, runs streamed into
  * the chat), and grammY sessions kept in Convo by the storage adapter.
  */
-import { Api, Bot, type Context, session, type SessionFlavor } from "grammy";
+
+import type { Convo } from "@convo/core";
+import { Api, Bot, type Context, type SessionFlavor, session } from "grammy";
 import { describe, expect, onTestFinished, test } from "vitest";
-import { engines, rawQuery } from "../../core/test/support/engines.js";
+import { engines, openTestConvo, rawQuery } from "../../core/test/support/engines.js";
 import { startTestServer } from "../../server/test/support/server.js";
 import { type ConvoFlavor, convoMiddleware, convoStorage, httpPort, localPort, streamToChat } from "../src/index.js";
 import type { ConvoPort, PortRunEvent } from "../src/port/types.js";
 import { FakeBotApi, type TgUser } from "./support/fake-bot-api.js";
-import { openTestConvo } from "../../core/test/support/engines.js";
-import type { Convo } from "@convo/core";
 
 type Ctx = Context & ConvoFlavor & SessionFlavor<{ count: number }>;
 const anna: TgUser = { id: 480637186, first_name: "Аня", username: "anna", language_code: "ru" };
@@ -94,7 +94,9 @@ describe.each(engines)("the grammY toolkit on %s", (engine) => {
           role: "user",
           content: "[document]",
           noise: false,
-          parts: [{ type: "document", fileId: "doc-1", fileUniqueId: "u-doc-1", fileName: "brief.pdf", mimeType: "application/pdf" }],
+          parts: [
+            { type: "document", fileId: "doc-1", fileUniqueId: "u-doc-1", fileName: "brief.pdf", mimeType: "application/pdf" },
+          ],
         },
         {
           role: "user",
@@ -108,14 +110,17 @@ describe.each(engines)("the grammY toolkit on %s", (engine) => {
           noise: false,
           parts: [{ type: "edit", messageId: hello.message.message_id, editDate: expect.any(Number) }],
         },
-        { role: "system", content: "[service: pinned_message]", noise: true, parts: [{ type: "service", kind: "pinned_message" }] },
+        {
+          role: "system",
+          content: "[service: pinned_message]",
+          noise: true,
+          parts: [{ type: "service", kind: "pinned_message" }],
+        },
         { role: "user", content: "/context", noise: false, parts: null },
       ]);
       expect(rows.every((m) => /^tg-update:\d+$/.test(m.client_message_id))).toBe(true);
       // The context leaves the service noise out; the state is the conversation's.
-      expect(seen).toEqual([
-        { history: ["Привет", "🐱", "[document]", "мой кот", "Привет!", "/context"], state: { visits: 1 } },
-      ]);
+      expect(seen).toEqual([{ history: ["Привет", "🐱", "[document]", "мой кот", "Привет!", "/context"], state: { visits: 1 } }]);
     });
 
     test("grammY sessions live in Convo's conversation state and survive a restart; /ask streams a run into the chat", async () => {
@@ -141,7 +146,10 @@ describe.each(engines)("the grammY toolkit on %s", (engine) => {
       const [answer] = seen;
       expect(answer).toMatchObject({ outcome: "done" });
       expect(fake.lastTextTo(anna.id)).toBe(answer?.answer);
-      const stored = await rawQuery<{ content: string }>(convo, "SELECT content FROM messages WHERE role = 'assistant' AND run_id IS NOT NULL");
+      const stored = await rawQuery<{ content: string }>(
+        convo,
+        "SELECT content FROM messages WHERE role = 'assistant' AND run_id IS NOT NULL",
+      );
       expect(stored).toEqual([{ content: answer?.answer }]);
     });
   });
@@ -175,19 +183,31 @@ describe("streaming a run into a chat", () => {
 
     // Long answers: Telegram's limit is 4,096 characters per message; no surrogate pair is cut.
     const long = `${"а".repeat(4095)}😀${"б".repeat(100)}`;
-    const split = await streamToChat(api, 42, events([{ seq: 1, type: "delta", content: long }, { seq: 2, type: "done", content: long }]), {
-      editIntervalMs: 0,
-    });
+    const split = await streamToChat(
+      api,
+      42,
+      events([
+        { seq: 1, type: "delta", content: long },
+        { seq: 2, type: "done", content: long },
+      ]),
+      {
+        editIntervalMs: 0,
+      },
+    );
     expect(split.messageIds).toHaveLength(2);
     const texts = fake.textsTo(42);
     expect(texts.map((x) => x.length)).toEqual([4095, 102]);
     expect(texts.join("")).toBe(long);
 
     // A failed run shows what streamed and the error.
-    const failed = await streamToChat(api, 43, events([
-      { seq: 1, type: "delta", content: "Начало" },
-      { seq: 2, type: "error", content: "model unavailable", code: "MODEL_ERROR" },
-    ]));
+    const failed = await streamToChat(
+      api,
+      43,
+      events([
+        { seq: 1, type: "delta", content: "Начало" },
+        { seq: 2, type: "error", content: "model unavailable", code: "MODEL_ERROR" },
+      ]),
+    );
     expect(failed.outcome).toBe("error");
     expect(fake.lastTextTo(43)).toBe("Начало\n\n⚠️ model unavailable");
   });

@@ -81,7 +81,12 @@ export class ConversationsService {
     const env = options.env === undefined ? "prod" : assertEnv(options.env);
     return this.store.transaction(async (uow) => {
       if (!(await uow.users.lock(uid))) throw new NotFoundError("user", uid);
-      const { row, created } = await uow.conversations.insertOrGetByExternalId({ userId: uid, externalId: key, env, now: uow.now });
+      const { row, created } = await uow.conversations.insertOrGetByExternalId({
+        userId: uid,
+        externalId: key,
+        env,
+        now: uow.now,
+      });
       return { conversation: toConversation(row, this.activeSince(uow.now)), created };
     });
   }

@@ -126,19 +126,27 @@ export async function inspectLegacyTable(
   const quoted = quoteTableName(table);
   const columns = await columnsOf(source, quoted);
   if (!columns) {
-    throw new ValidationError(`The legacy table ${table} does not exist in the source database`, { field: "table", table }, "LEGACY_TABLE_MISSING");
+    throw new ValidationError(
+      `The legacy table ${table} does not exist in the source database`,
+      { field: "table", table },
+      "LEGACY_TABLE_MISSING",
+    );
   }
   for (const [column, expected] of Object.entries(REQUIRED)) {
     if (!columns.has(column)) throw missingColumn(table, column, expected);
   }
   const idType = columns.get("id") as string;
   if (idType !== "uuid" && !INTEGER_TYPES.has(idType)) {
-    throw new ValidationError(`The legacy table ${table} has an id of type ${idType}; the import needs uuid or an integer`, {
-      field: "table",
-      table,
-      column: "id",
-      type: idType,
-    }, "LEGACY_COLUMN_TYPE");
+    throw new ValidationError(
+      `The legacy table ${table} has an id of type ${idType}; the import needs uuid or an integer`,
+      {
+        field: "table",
+        table,
+        column: "id",
+        type: idType,
+      },
+      "LEGACY_COLUMN_TYPE",
+    );
   }
   const telegramIdColumn = options.telegramIdColumn ?? "telegram_id";
   let telegramUsers: LegacyTableShape["telegramUsers"] = null;
@@ -151,7 +159,11 @@ export async function inspectLegacyTable(
       telegramUsers = { table: usersTable, column: telegramIdColumn };
     } else if (options.usersTable !== undefined) {
       if (!userColumns) {
-        throw new ValidationError(`The legacy users table ${usersTable} does not exist`, { field: "usersTable", table: usersTable }, "LEGACY_TABLE_MISSING");
+        throw new ValidationError(
+          `The legacy users table ${usersTable} does not exist`,
+          { field: "usersTable", table: usersTable },
+          "LEGACY_TABLE_MISSING",
+        );
       }
       throw missingColumn(usersTable, userColumns.has("id") ? telegramIdColumn : "id", "the user's id and Telegram id");
     }

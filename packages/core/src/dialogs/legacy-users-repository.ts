@@ -41,7 +41,10 @@ export class LegacyUsersRepository {
     const uuids = owners.filter((o) => o.externalId === null && isUuid(o.legacyUserId)).map((o) => o.legacyUserId);
     if (uuids.length > 0) {
       // sql.param: a bare array in a drizzle template would expand to a list of parameters.
-      const same = await queryRows<{ id: string }>(this.db, sql`SELECT id FROM ${users} WHERE id = ANY(${sql.param(uuids)}::uuid[])`);
+      const same = await queryRows<{ id: string }>(
+        this.db,
+        sql`SELECT id FROM ${users} WHERE id = ANY(${sql.param(uuids)}::uuid[])`,
+      );
       for (const { id } of same) map.set(id, id);
     }
     const rest = owners.filter((o) => !map.has(o.legacyUserId));

@@ -7,7 +7,14 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
 import { assistantSessions, users } from "../db/schema.js";
-import type { AssistantSessionRow, DialogChanges, DialogCloseStatus, DialogMessage, ExpiredDialogRow, ImportedDialog } from "./types.js";
+import type {
+  AssistantSessionRow,
+  DialogChanges,
+  DialogCloseStatus,
+  DialogMessage,
+  ExpiredDialogRow,
+  ImportedDialog,
+} from "./types.js";
 
 const a = assistantSessions;
 

@@ -101,7 +101,10 @@ export function offlineSlotModel(): LanguageModelV3 {
     const slots: Slots = slot === "stickerText" && NO_TEXT.test(said) ? { noText: true } : { [slot]: said };
     return JSON.stringify(slots);
   };
-  const usage = { inputTokens: { total: 0, noCache: 0, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 0, text: 0, reasoning: 0 } };
+  const usage = {
+    inputTokens: { total: 0, noCache: 0, cacheRead: undefined, cacheWrite: undefined },
+    outputTokens: { total: 0, text: 0, reasoning: 0 },
+  };
   return {
     specificationVersion: "v3",
     provider: "convo",

@@ -84,8 +84,12 @@ export function httpPort(options: HttpPortOptions): ConvoPort {
       const { conversation, conversationCreated: _created, ...message } = json;
       return { message: message as never, created: status === 201, conversation };
     },
-    async append(userId, conversationId, input) {
-      const { status, json } = await request<never>("POST", `/v1/conversations/${encodeURIComponent(conversationId)}/messages`, input);
+    async append(_userId, conversationId, input) {
+      const { status, json } = await request<never>(
+        "POST",
+        `/v1/conversations/${encodeURIComponent(conversationId)}/messages`,
+        input,
+      );
       return { message: json, created: status === 201 };
     },
     openConversation: (userId, key, env) => post(`${user(userId)}/conversations`, { externalId: key, env }),

@@ -36,8 +36,7 @@ export function localPort(convo: Convo): ConvoPort {
     updateUser: (userId, patch) => call("update user", () => convo.users.update(userId, patch)),
     appendToCurrent: (userId, { conversationKey, ...input }) =>
       call("append message", () => convo.messages.appendToCurrent(userId, { ...input, externalId: conversationKey })),
-    append: (userId, conversationId, input) =>
-      call("append message", () => convo.messages.append(userId, conversationId, input)),
+    append: (userId, conversationId, input) => call("append message", () => convo.messages.append(userId, conversationId, input)),
     openConversation: async (userId, key, env) =>
       (await call("open conversation", () => convo.conversations.openByKey(userId, key, { env }))).conversation,
     getState: (userId, conversationId) => call("read state", () => convo.state.get(userId, conversationId)),

@@ -187,7 +187,13 @@ export class FakeBotApi {
   }
 
   #from(user: TgUser): User {
-    return { id: user.id, is_bot: false, first_name: user.first_name, username: user.username, language_code: user.language_code ?? "ru" };
+    return {
+      id: user.id,
+      is_bot: false,
+      first_name: user.first_name,
+      username: user.username,
+      language_code: user.language_code ?? "ru",
+    };
   }
 
   #incoming(user: TgUser, fields: Record<string, unknown>): Message {
@@ -223,13 +229,26 @@ export class FakeBotApi {
   sticker(user: TgUser, fileId: string, emoji = "😀") {
     return {
       message: this.#incoming(user, {
-        sticker: { file_id: fileId, file_unique_id: `u-${fileId}`, type: "regular", width: 512, height: 512, is_animated: false, is_video: false, emoji },
+        sticker: {
+          file_id: fileId,
+          file_unique_id: `u-${fileId}`,
+          type: "regular",
+          width: 512,
+          height: 512,
+          is_animated: false,
+          is_video: false,
+          emoji,
+        },
       }),
     };
   }
 
   document(user: TgUser, fileId: string, fileName: string) {
-    return { message: this.#incoming(user, { document: { file_id: fileId, file_unique_id: `u-${fileId}`, file_name: fileName, mime_type: "application/pdf" } }) };
+    return {
+      message: this.#incoming(user, {
+        document: { file_id: fileId, file_unique_id: `u-${fileId}`, file_name: fileName, mime_type: "application/pdf" },
+      }),
+    };
   }
 
   /** The user edits an earlier message of theirs. */
@@ -362,7 +381,8 @@ export class FakeBotApi {
       }
       case "editMessageText": {
         const message = this.messages.get(Number(p.message_id));
-        if (!message || message.chat.id !== Number(p.chat_id)) throw new TelegramError(400, "Bad Request: message to edit not found");
+        if (!message || message.chat.id !== Number(p.chat_id))
+          throw new TelegramError(400, "Bad Request: message to edit not found");
         if (typeof p.text !== "string" || p.text.length > 4096) throw new TelegramError(400, "Bad Request: MESSAGE_TOO_LONG");
         if (message.text === p.text) {
           throw new TelegramError(
@@ -382,10 +402,20 @@ export class FakeBotApi {
         return { file_id: p.file_id, ...file, file_size: 12_345 };
       }
       case "sendPhoto":
-        return this.#outgoing(p.chat_id, { photo: [{ file_id: `photo-out-${this.#nextMessageId}`, file_unique_id: "x", width: 1, height: 1 }] });
+        return this.#outgoing(p.chat_id, {
+          photo: [{ file_id: `photo-out-${this.#nextMessageId}`, file_unique_id: "x", width: 1, height: 1 }],
+        });
       case "sendSticker":
         return this.#outgoing(p.chat_id, {
-          sticker: { file_id: `sticker-out-${this.#nextMessageId}`, file_unique_id: "s", type: "regular", width: 512, height: 512, is_animated: false, is_video: false },
+          sticker: {
+            file_id: `sticker-out-${this.#nextMessageId}`,
+            file_unique_id: "s",
+            type: "regular",
+            width: 512,
+            height: 512,
+            is_animated: false,
+            is_video: false,
+          },
         });
       default:
         throw new TelegramError(404, "Not Found: method not found");
