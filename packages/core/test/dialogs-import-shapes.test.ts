@@ -53,7 +53,8 @@ describe.each(engines)("legacy import of real-world tables on %s", (engine) => {
     });
     const rows = await rawQuery<Record<string, unknown>>(
       convo,
-      `SELECT u.external_id, d.goal, d.style, d.status, d.current_step, d.created_at, d.updated_at, d.import_key
+      `SELECT u.external_id, d.goal, d.style, d.status, d.current_step, d.import_key,
+              extract(epoch FROM d.created_at)::int AS created_at, extract(epoch FROM d.updated_at)::int AS updated_at
        FROM assistant_sessions d JOIN users u ON u.id = d.user_id ORDER BY d.import_key`,
     );
     expect(rows).toEqual([
@@ -63,9 +64,9 @@ describe.each(engines)("legacy import of real-world tables on %s", (engine) => {
         style: "аниме",
         status: "completed",
         current_step: 6,
-        created_at: new Date("2026-01-10T10:00:00Z"),
+        created_at: Date.parse("2026-01-10T10:00:00Z") / 1000,
         // No updated_at column: the dialog's last change is when it was created.
-        updated_at: new Date("2026-01-10T10:00:00Z"),
+        updated_at: Date.parse("2026-01-10T10:00:00Z") / 1000,
         import_key: "legacy:sessions:1",
       },
       {
@@ -74,8 +75,8 @@ describe.each(engines)("legacy import of real-world tables on %s", (engine) => {
         style: "реализм",
         status: "error",
         current_step: 2,
-        created_at: new Date("2026-01-10T10:00:00Z"),
-        updated_at: new Date("2026-01-10T10:00:00Z"),
+        created_at: Date.parse("2026-01-10T10:00:00Z") / 1000,
+        updated_at: Date.parse("2026-01-10T10:00:00Z") / 1000,
         import_key: "legacy:sessions:3",
       },
     ]);
