@@ -45,7 +45,15 @@ export class TelegramConvoError extends Error {
   }
 }
 
-/** Convo's error code of a failure, from either adapter (`DIALOG_CLOSED`, `NOT_FOUND`…). */
+/**
+ * Convo's error code of a failure, from either adapter (`DIALOG_CLOSED`, `NOT_FOUND`…).
+ *
+ * @example
+ * bot.catch((err) => {
+ *   if (convoCodeOf(err.error) === "DIALOG_CLOSED") return; // the sweep closed it meanwhile
+ *   console.error(err.error);
+ * });
+ */
 export function convoCodeOf(error: unknown): string | undefined {
   if (error instanceof TelegramConvoError) return error.convoCode;
   if (error !== null && typeof error === "object" && "code" in error && typeof error.code === "string") return error.code;

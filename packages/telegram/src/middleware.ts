@@ -106,7 +106,12 @@ export interface ConvoFlavor {
   convo: ConvoHandle;
 }
 
-/** The profile a Telegram user gets in Convo. */
+/**
+ * The profile a Telegram user gets in Convo.
+ *
+ * @example
+ * profileOf(ctx.from); // { telegramId: 480637186, username: "anna", languageCode: "ru" }
+ */
 export function profileOf(from: TelegramUser): Record<string, unknown> {
   const profile: Record<string, unknown> = { telegramId: from.id };
   if (from.username) profile.username = from.username;

@@ -29,7 +29,13 @@ export interface ConvoStorageOptions {
   ownerOf?: (key: string) => string;
 }
 
-/** The default owner of a session key. */
+/**
+ * The default owner of a session key.
+ *
+ * @example
+ * defaultSessionOwner("480637186"); // "tg:480637186"
+ * defaultSessionOwner("-1001234"); // "tg-chat:-1001234" (a group)
+ */
 export const defaultSessionOwner = (key: string) => (/^\d+$/.test(key) ? `tg:${key}` : `tg-chat:${key}`);
 
 /**

@@ -16,10 +16,20 @@
 import type { Message, Update } from "grammy/types";
 import type { RecordInput } from "./port/types.js";
 
-/** The client id of the message an update is recorded as. */
+/**
+ * The client id of the message an update is recorded as.
+ *
+ * @example
+ * updateMessageId(ctx.update.update_id); // "tg-update:10045"
+ */
 export const updateMessageId = (updateId: number) => `tg-update:${updateId}`;
 
-/** The file parts of a message (photo: the largest size), with their Telegram `file_id`. */
+/**
+ * The file parts of a message (photo: the largest size), with their Telegram `file_id`.
+ *
+ * @example
+ * const [photo] = fileParts(ctx.message); // { type: "photo", fileId: "AgAC…", width: 1280, height: 960, … }
+ */
 export function fileParts(message: Message): Array<Record<string, unknown>> {
   const parts: Array<Record<string, unknown>> = [];
   if (message.photo && message.photo.length > 0) {
@@ -103,8 +113,11 @@ function fromMessage(message: Message): Omit<RecordInput, "clientMessageId"> {
 }
 
 /**
- * The message an update is stored as (see the table above), or undefined for an
- * update this mapping does not know at all (it is then stored as a noise `system` line).
+ * The message an update is stored as (see the table above); an update kind it does
+ * not know is stored as a noise `system` line.
+ *
+ * @example
+ * await port.appendToCurrent(userId, recordOf(ctx.update));
  */
 export function recordOf(update: Update): RecordInput {
   const clientMessageId = updateMessageId(update.update_id);

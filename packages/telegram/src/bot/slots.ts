@@ -85,6 +85,9 @@ const NO_TEXT = /^(без текста|нет|не нужно|не надо|no|n
  * with the user's whole message ("без текста"/"нет" means no text), which is what a
  * user answering the bot's question usually means. A `LanguageModelV3`, so the bot
  * takes the same AI SDK path as with Gemini.
+ *
+ * @example
+ * const slots = await extractSlots(offlineSlotModel(), dialog, "аниме"); // at step 2: { style: "аниме" }
  */
 export function offlineSlotModel(): LanguageModelV3 {
   const answer = (options: LanguageModelV3CallOptions) => {

@@ -60,7 +60,12 @@ const CB = {
   noText: "assistant_no_text",
 } as const;
 
-/** The step a dialog should be at: the first slot still missing (6 = confirmation). */
+/**
+ * The step a dialog should be at: the first slot still missing (6 = confirmation).
+ *
+ * @example
+ * nextStep({ ...dialog, goal: "кот", photoFileId: null }, false); // 1: the photo
+ */
 export function nextStep(d: PortDialog, textDecided: boolean): number {
   if (!d.goal) return 0;
   if (!d.photoFileId) return 1;
@@ -71,7 +76,13 @@ export function nextStep(d: PortDialog, textDecided: boolean): number {
   return 6;
 }
 
-/** Applies extracted slots to a dialog: the patch and the step it leads to. */
+/**
+ * Applies extracted slots to a dialog: the patch and the step it leads to.
+ *
+ * @example
+ * const { patch, step } = applySlots(dialog, await extractSlots(model, dialog, text));
+ * await ctx.convo.dialog.update(dialog.id, { ...patch, currentStep: step });
+ */
 export function applySlots(d: PortDialog, slots: Slots): { patch: PortDialogUpdate; step: number } {
   const patch: PortDialogUpdate = {};
   for (const key of ["goal", "style", "emotion", "pose", "stickerText"] as const) {
