@@ -1,4 +1,5 @@
 /** Use cases for conversations: create, read, list, rename, close, delete. */
+import { LIMITS } from "@convo/protocol";
 import type { LifecycleConfig } from "../config.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import { NotFoundError, ValidationError } from "../errors.js";
@@ -54,7 +55,8 @@ export class ConversationsService {
     const uid = assertUuid("userId", userId);
     const title = input.title === undefined ? undefined : assertTitle(input.title);
     const env = input.env === undefined ? "prod" : assertEnv(input.env);
-    const externalId = input.externalId === undefined ? undefined : assertText("externalId", input.externalId, { max: 200 });
+    const externalId =
+      input.externalId === undefined ? undefined : assertText("externalId", input.externalId, { max: LIMITS.idLength });
     return this.store.transaction(async (uow) => {
       if (!(await uow.users.lock(uid))) throw new NotFoundError("user", uid);
       if (input.closeCurrent) await uow.conversations.closeOpen(uid, env, "user", uow.now);

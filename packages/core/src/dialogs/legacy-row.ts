@@ -15,7 +15,14 @@
  * - status: confirmed → completed; 3+ model errors → error; otherwise abandoned.
  */
 import { isUuid, textProblem } from "../validation.js";
-import { DIALOG_MAX_ERRORS, type DialogCloseStatus, type DialogMessage, type DialogRole, MAX_DIALOG_STEP } from "./types.js";
+import {
+  DIALOG_MAX_ERRORS,
+  type DialogCloseStatus,
+  type DialogMessage,
+  type DialogRole,
+  type ImportedDialog,
+  MAX_DIALOG_STEP,
+} from "./types.js";
 
 /** The columns the import reads from a legacy `sessions` row (others are ignored). */
 export interface LegacySessionRow {
@@ -30,24 +37,9 @@ export interface LegacySessionRow {
 }
 
 /** A legacy row mapped to a dialog, before its user is mapped to a Convo user. */
-export interface LegacyDialog {
+export interface LegacyDialog extends Omit<ImportedDialog, "userId" | "env"> {
   legacyId: string;
   legacyUserId: string;
-  importKey: string;
-  goal: string | null;
-  style: string | null;
-  emotion: string | null;
-  pose: string | null;
-  stickerText: string | null;
-  confirmed: boolean;
-  currentStep: number;
-  messages: DialogMessage[];
-  errorCount: number;
-  pendingPhotoFileId: string | null;
-  status: DialogCloseStatus;
-  createdAt: Date;
-  updatedAt: Date;
-  completedAt: Date | null;
 }
 
 /** Why rows are skipped; the keys of `skippedByReason`. */
