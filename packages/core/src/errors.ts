@@ -5,6 +5,18 @@
  */
 export type ErrorDetails = Record<string, unknown> | unknown[] | undefined;
 
+/**
+ * The base of Convo's errors: catch it (or test with `isConvoError`) and branch on the
+ * stable `code`; `status` is what the HTTP API answers with.
+ *
+ * @example
+ * try {
+ *   await convo.state.patch(userId, conversationId, { step: 3 }, version);
+ * } catch (error) {
+ *   if (error instanceof ConvoError && error.code === "STATE_VERSION_CONFLICT") return reloadAndRetry();
+ *   throw error;
+ * }
+ */
 export class ConvoError extends Error {
   readonly code: string;
   readonly status: number;
@@ -94,14 +106,36 @@ export class RateLimitError extends ConvoError {
   }
 }
 
-/** The database cannot be reached (503). */
+/**
+ * The database cannot be reached (503). Any Convo call can throw it while the
+ * database is down; the call had no effect and may be retried later.
+ *
+ * @example
+ * try {
+ *   await convo.messages.appendToCurrent(userId, { role: "user", content: "Привет!", clientMessageId });
+ * } catch (error) {
+ *   if (error instanceof DatabaseUnavailableError) return retryLater(); // same clientMessageId: no duplicate
+ *   throw error;
+ * }
+ */
 export class DatabaseUnavailableError extends ConvoError {
   constructor(message: string, cause?: unknown) {
     super("DATABASE_UNAVAILABLE", 503, message, { cause });
   }
 }
 
-/** This node is shutting down and starts no new runs (503: retry on another node). */
+/**
+ * This node is shutting down and starts no new runs (503: retry on another node).
+ * Thrown by `convo.runs.start` once `convo.close()` has begun.
+ *
+ * @example
+ * try {
+ *   await convo.runs.start(userId, conversationId, { content: "Привет!", clientMessageId });
+ * } catch (error) {
+ *   if (error instanceof NodeShuttingDownError) return reply.status(503).header("retry-after", "1").send();
+ *   throw error;
+ * }
+ */
 export class NodeShuttingDownError extends ConvoError {
   constructor(options: ErrorOptions = {}) {
     super("NODE_SHUTTING_DOWN", 503, "This node is shutting down and starts no new runs; retry on another node", options);
@@ -114,6 +148,14 @@ export type StopReason = "cancel" | "shutdown" | "lost" | "storage";
 /**
  * A background run's failure, as reported to `onBackgroundError` (it is also the run's
  * `error` event). Never an HTTP answer: the run's client reads it from the events.
+ *
+ * @example
+ * const convo = await openConvo({
+ *   onBackgroundError: (error) => {
+ *     if (error instanceof RunFailure) console.warn(`run ${error.runId} failed: ${error.code}`, error.message);
+ *     else console.error(error);
+ *   },
+ * });
  */
 export class RunFailure extends ConvoError {
   constructor(
@@ -126,7 +168,18 @@ export class RunFailure extends ConvoError {
   }
 }
 
-/** The embedded data directory is already open in another live process. */
+/**
+ * The embedded data directory is already open in another live process. Thrown by
+ * `openConvo` on PGlite; the message names the process and the ways out.
+ *
+ * @example
+ * try {
+ *   convo = await openConvo({ dataDir: "./.convo-data" });
+ * } catch (error) {
+ *   if (error instanceof DataDirectoryLockedError) console.error(error.message); // e.g. stop the other process
+ *   throw error;
+ * }
+ */
 export class DataDirectoryLockedError extends ConvoError {
   constructor(dataDir: string, pid: number) {
     super(
@@ -138,7 +191,17 @@ export class DataDirectoryLockedError extends ConvoError {
   }
 }
 
-/** Narrows an unknown caught value to a ConvoError. */
+/**
+ * Narrows an unknown caught value to a ConvoError, to branch on its `code`.
+ *
+ * @example
+ * try {
+ *   await convo.messages.append(userId, conversationId, { role: "user", content: "Привет!" });
+ * } catch (error) {
+ *   if (isConvoError(error) && error.code === "CONVERSATION_CLOSED") return startNewConversation();
+ *   throw error;
+ * }
+ */
 export function isConvoError(value: unknown): value is ConvoError {
   return value instanceof ConvoError;
 }
