@@ -11,6 +11,15 @@ function checkProfile(profile: unknown): Record<string, unknown> {
   return assertJson("profile", profile as Record<string, unknown>);
 }
 
+/**
+ * Users (`convo.users`): the people your assistant talks to, keyed by the platform's
+ * id. Every other use case takes the Convo user id this service hands out.
+ *
+ * @example
+ * const { user, created } = await convo.users.create({ externalId: "tg:480637186", displayName: "Аня" });
+ * if (created) await sendWelcome(user.id);
+ * await convo.users.update(user.id, { profile: { language: "ru", timezone: "Europe/Moscow" } });
+ */
 export class UsersService {
   constructor(private readonly store: Store) {}
 
@@ -28,6 +37,7 @@ export class UsersService {
     });
   }
 
+  /** The user by Convo id; NotFoundError when there is none. */
   async get(userId: string): Promise<User> {
     const id = assertUuid("userId", userId);
     return this.store.statement(async (uow) => {
@@ -37,6 +47,7 @@ export class UsersService {
     });
   }
 
+  /** The user by the platform's id (e.g. `tg:480637186`); NotFoundError when there is none. */
   async getByExternalId(externalId: string): Promise<User> {
     assertText("externalId", externalId, { max: 200 });
     return this.store.statement(async (uow) => {
