@@ -15,14 +15,26 @@ export const MAX_TITLE_LENGTH = 30;
 /** Longest message text accepted (code units); bodies are limited separately. */
 export const MAX_CONTENT_LENGTH = 256 * 1024;
 
-/** Why a string cannot be stored, or undefined when it can. */
+/**
+ * Why a string cannot be stored, or undefined when it can.
+ *
+ * @example
+ * textProblem("a\u0000b"); // "contains a NUL character (\\u0000), which cannot be stored"
+ * textProblem("кот 🐱"); // undefined
+ */
 export function textProblem(value: string): string | undefined {
   if (NUL.test(value)) return "contains a NUL character (\\u0000), which cannot be stored";
   if (LONE_SURROGATE.test(value)) return "contains a lone UTF-16 surrogate (invalid Unicode)";
   return undefined;
 }
 
-/** Throws a ValidationError naming `field` when `value` is not storable text. */
+/**
+ * Throws a ValidationError naming `field` when `value` is not storable text (or is
+ * empty, or longer than `max`); answers it typed as a string.
+ *
+ * @example
+ * const externalId = assertText("externalId", input.externalId, { max: 200 });
+ */
 export function assertText(field: string, value: unknown, options: { max?: number; allowEmpty?: boolean } = {}): string {
   if (typeof value !== "string") {
     throw new ValidationError(`${field} must be a string`, { field });
@@ -39,7 +51,13 @@ export function assertText(field: string, value: unknown, options: { max?: numbe
   return value;
 }
 
-/** Checks a title: storable text of at most 30 code points. */
+/**
+ * Checks a title: storable text of at most 30 code points, not blank; throws a
+ * ValidationError otherwise.
+ *
+ * @example
+ * const title = assertTitle(body.title); // "Подарок маме" passes; 31 code points throw
+ */
 export function assertTitle(value: unknown, field = "title"): string {
   const title = assertText(field, value);
   const length = [...title].length;
@@ -54,7 +72,12 @@ export function assertTitle(value: unknown, field = "title"): string {
   return title;
 }
 
-/** Throws a ValidationError unless `value` is a UUID; answers it lower-cased. */
+/**
+ * Throws a ValidationError unless `value` is a UUID; answers it lower-cased.
+ *
+ * @example
+ * const uid = assertUuid("userId", request.params.userId);
+ */
 export function assertUuid(field: string, value: unknown): string {
   if (typeof value !== "string" || !UUID.test(value)) {
     throw new ValidationError(`${field} must be a UUID`, { field });
@@ -62,7 +85,12 @@ export function assertUuid(field: string, value: unknown): string {
   return value.toLowerCase();
 }
 
-/** True when `value` is a UUID string. */
+/**
+ * True when `value` is a UUID string; the non-throwing `assertUuid`.
+ *
+ * @example
+ * if (!isUuid(payload.sub)) throw new Error("token subject is not a user id");
+ */
 export function isUuid(value: unknown): value is string {
   return typeof value === "string" && UUID.test(value);
 }
@@ -70,6 +98,9 @@ export function isUuid(value: unknown): value is string {
 /**
  * Checks that a JSON value holds only storable strings (keys included) and is a
  * plain JSON tree. Answers the value unchanged.
+ *
+ * @example
+ * const profile = assertJson("profile", { language: "ru", pets: ["кот"] });
  */
 export function assertJson<T>(field: string, value: T, depth = 0): T {
   if (depth > 64) throw new ValidationError(`${field} is nested too deeply`, { field });

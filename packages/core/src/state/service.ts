@@ -21,7 +21,14 @@ function checkDoc(field: string, doc: unknown): Record<string, unknown> {
   return doc as Record<string, unknown>;
 }
 
-/** RFC 7396 JSON merge patch: objects merge, `null` deletes, anything else replaces. */
+/**
+ * RFC 7396 JSON merge patch: objects merge, `null` deletes, anything else replaces.
+ * What `convo.state.patch` applies; pure, the inputs are not changed.
+ *
+ * @example
+ * mergePatch({ step: 2, slots: { style: "anime", pose: "wave" } }, { step: 3, slots: { pose: null } });
+ * // { step: 3, slots: { style: "anime" } }
+ */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
   const result: Record<string, unknown> =
