@@ -108,13 +108,14 @@ export class RateLimitError extends ConvoError {
 
 /**
  * The database cannot be reached (503). Any Convo call can throw it while the
- * database is down; the call had no effect and may be retried later.
+ * database is down; retry later, with the same `clientMessageId` where the call takes
+ * one, so a write that did reach the database is not stored twice.
  *
  * @example
  * try {
  *   await convo.messages.appendToCurrent(userId, { role: "user", content: "Привет!", clientMessageId });
  * } catch (error) {
- *   if (error instanceof DatabaseUnavailableError) return retryLater(); // same clientMessageId: no duplicate
+ *   if (error instanceof DatabaseUnavailableError) return retryLater(); // with the same clientMessageId
  *   throw error;
  * }
  */
