@@ -17,7 +17,13 @@ export const MAX_CONTENT_LENGTH = LIMITS.contentLength;
 
 export { textProblem };
 
-/** Throws a ValidationError naming `field` when `value` is not storable text. */
+/**
+ * Throws a ValidationError naming `field` when `value` is not storable text (or is
+ * empty, or longer than `max`); answers it typed as a string.
+ *
+ * @example
+ * const externalId = assertText("externalId", input.externalId, { max: 200 });
+ */
 export function assertText(field: string, value: unknown, options: { max?: number; allowEmpty?: boolean } = {}): string {
   if (typeof value !== "string") {
     throw new ValidationError(`${field} must be a string`, { field });
@@ -34,7 +40,13 @@ export function assertText(field: string, value: unknown, options: { max?: numbe
   return value;
 }
 
-/** Checks a title: storable text of at most 30 code points. */
+/**
+ * Checks a title: storable text of at most 30 code points, not blank; throws a
+ * ValidationError otherwise.
+ *
+ * @example
+ * const title = assertTitle(body.title); // "Подарок маме" passes; 31 code points throw
+ */
 export function assertTitle(value: unknown, field = "title"): string {
   const title = assertText(field, value);
   const length = codePointLength(title);
@@ -49,7 +61,12 @@ export function assertTitle(value: unknown, field = "title"): string {
   return title;
 }
 
-/** Throws a ValidationError unless `value` is a UUID; answers it lower-cased. */
+/**
+ * Throws a ValidationError unless `value` is a UUID; answers it lower-cased.
+ *
+ * @example
+ * const uid = assertUuid("userId", request.params.userId);
+ */
 export function assertUuid(field: string, value: unknown): string {
   if (typeof value !== "string" || !UUID.test(value)) {
     throw new ValidationError(`${field} must be a UUID`, { field });
@@ -57,7 +74,12 @@ export function assertUuid(field: string, value: unknown): string {
   return value.toLowerCase();
 }
 
-/** True when `value` is a UUID string. */
+/**
+ * True when `value` is a UUID string; the non-throwing `assertUuid`.
+ *
+ * @example
+ * if (!isUuid(payload.sub)) throw new Error("token subject is not a user id");
+ */
 export function isUuid(value: unknown): value is string {
   return typeof value === "string" && UUID.test(value);
 }
@@ -65,6 +87,9 @@ export function isUuid(value: unknown): value is string {
 /**
  * Checks that a JSON value holds only storable strings (keys included) and is a
  * plain JSON tree. Answers the value unchanged.
+ *
+ * @example
+ * const profile = assertJson("profile", { language: "ru", pets: ["кот"] });
  */
 export function assertJson<T>(field: string, value: T, depth = 0): T {
   if (depth > 64) throw new ValidationError(`${field} is nested too deeply`, { field });

@@ -44,12 +44,24 @@ function checkHistory(history: unknown): ContextMessage[] {
   });
 }
 
+/**
+ * The context loader (`convo.context`): everything a model needs before it answers,
+ * in one call — call it right before building the prompt.
+ *
+ * @example
+ * const context = await convo.context.load(userId, { historyLimit: 30, sessionsLimit: 3 });
+ * const prompt = [...context.conversationHistory.map(({ role, content }) => ({ role, content })), { role: "user", content: text }];
+ */
 export class ContextService {
   constructor(
     private readonly store: Store,
     private readonly lifecycle: LifecycleConfig,
   ) {}
 
+  /**
+   * The current (or the given) conversation's recent messages, the user's previous
+   * conversations and profile; NotFoundError for an unknown user or conversation.
+   */
   async load(userId: string, options: LoadContextOptions = {}): Promise<Context> {
     const uid = assertUuid("userId", userId);
     const conversationId =

@@ -20,6 +20,16 @@ const CLOSE_REASONS = new Set<CloseReason>(["user", "inactivity", "app"]);
 /** Messages included in a conversation detail; longer conversations are paged. */
 export const DETAIL_MESSAGE_LIMIT = 500;
 
+/**
+ * Conversations (`convo.conversations`): explicit control over a user's chats —
+ * open one, list, rename, close, delete. A bot that only appends messages lets
+ * `convo.messages.appendToCurrent` open and reuse conversations instead.
+ *
+ * @example
+ * const conversation = await convo.conversations.create(userId, { title: "Стикеры", closeCurrent: true });
+ * const { items, nextCursor } = await convo.conversations.list(userId, { status: "active", limit: 20 });
+ * await convo.conversations.close(userId, conversation.id);
+ */
 export class ConversationsService {
   constructor(
     private readonly store: Store,
@@ -51,6 +61,7 @@ export class ConversationsService {
     });
   }
 
+  /** Opens a conversation (closing the open ones first with `closeCurrent`); NotFoundError for an unknown user. */
   async create(userId: string, input: CreateConversationInput = {}): Promise<Conversation> {
     const uid = assertUuid("userId", userId);
     const title = input.title === undefined ? undefined : assertTitle(input.title);

@@ -64,6 +64,13 @@ export interface Dialog extends DialogFields {
   completedAt: Date | null;
 }
 
+/**
+ * The public Dialog of a stored `assistant_sessions` row.
+ *
+ * @example
+ * const row = await uow.assistantSessions.findActive(userId);
+ * const dialog = row ? toDialog(row) : null;
+ */
 export function toDialog(row: AssistantSessionRow): Dialog {
   return {
     id: row.id,

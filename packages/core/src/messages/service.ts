@@ -53,6 +53,16 @@ export function checkMessage(input: MessageInput): MessageInput {
  */
 export type MessageAnnouncer = (message: Message) => void;
 
+/**
+ * Messages (`convo.messages`): the conversation's history, appended gap-free and read
+ * back in order. `appendToCurrent` is the usual entry for a bot: it finds or opens the
+ * conversation itself.
+ *
+ * @example
+ * const { message, conversation } = await convo.messages.appendToCurrent(userId, { role: "user", content: "Привет!" });
+ * await convo.messages.append(userId, conversation.id, { role: "assistant", content: "Здравствуйте! Чем помочь?" });
+ * const recent = await convo.messages.last(userId, conversation.id, { limit: 20 });
+ */
 export class MessagesService {
   constructor(
     private readonly store: Store,

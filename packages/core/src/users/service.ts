@@ -12,6 +12,15 @@ function checkProfile(profile: unknown): Record<string, unknown> {
   return assertJson("profile", profile as Record<string, unknown>);
 }
 
+/**
+ * Users (`convo.users`): the people your assistant talks to, keyed by the platform's
+ * id. Every other use case takes the Convo user id this service hands out.
+ *
+ * @example
+ * const { user, created } = await convo.users.create({ externalId: "tg:480637186", displayName: "Аня" });
+ * if (created) await sendWelcome(user.id);
+ * await convo.users.update(user.id, { profile: { language: "ru", timezone: "Europe/Moscow" } });
+ */
 export class UsersService {
   constructor(private readonly store: Store) {}
 
@@ -29,6 +38,7 @@ export class UsersService {
     });
   }
 
+  /** The user by Convo id; NotFoundError when there is none. */
   async get(userId: string): Promise<User> {
     const id = assertUuid("userId", userId);
     return this.store.statement(async (uow) => {
@@ -38,6 +48,7 @@ export class UsersService {
     });
   }
 
+  /** The user by the platform's id (e.g. `tg:480637186`); NotFoundError when there is none. */
   async getByExternalId(externalId: string): Promise<User> {
     assertText("externalId", externalId, { max: LIMITS.idLength });
     return this.store.statement(async (uow) => {
