@@ -123,6 +123,10 @@ const missingColumn = (table: string, column: string, expected: string, code = "
  * column is refused with a message naming it; optional columns may be absent; a
  * `users` table beside it with a Telegram id column is joined so dialogs land on the
  * `tg:<id>` users the bot creates.
+ *
+ * @example
+ * const shape = await inspectLegacyTable(pgLegacySource(url), "sessions");
+ * // { idKind: "integer", optional: ["created_at"], telegramUsers: { table: "users", column: "telegram_id" } }
  */
 export async function inspectLegacyTable(
   source: LegacySource,
