@@ -43,7 +43,6 @@ const RUNS = { models: { offline: { chunkDelayMs: 0 } } };
 
 export async function botHarness(engine: EngineName, options: HarnessOptions = {}): Promise<BotHarness> {
   const mode = options.mode ?? "local";
-  const began = Date.now();
   const fake = await FakeBotApi.start();
   const convoOptions = { ...options.convoOptions, runs: RUNS };
   let convo: Convo;
@@ -77,11 +76,8 @@ export async function botHarness(engine: EngineName, options: HarnessOptions = {
     await polling;
   };
   start();
-  if (process.env.DEBUG_BOT) console.log("harness took", Date.now() - began);
   onTestFinished(async () => {
-    const t0 = Date.now();
     await stop();
-    if (process.env.DEBUG_BOT) console.log("stop took", Date.now() - t0);
     await fake.close();
   });
   const harness: BotHarness = {
@@ -95,9 +91,7 @@ export async function botHarness(engine: EngineName, options: HarnessOptions = {
     errors,
     async send(update) {
       const id = fake.push(update);
-      if (process.env.DEBUG_BOT) console.log("push", id);
       await fake.processed(id);
-      if (process.env.DEBUG_BOT) console.log("done", id, Date.now() % 100000, fake.calls.at(-2)?.method);
       return id;
     },
     stop,
