@@ -8,11 +8,22 @@
  * (default `prod`), and the model settings of `slotModelFromEnv`.
  */
 import type { Convo } from "@convo/core";
-import { localPort } from "@convo/telegram";
+import { type ConvoPort, localPort } from "@convo/telegram";
 import { createStickerBot, type StickerBot, slotModelFromEnv } from "@convo/telegram/bot";
 import { webhookCallback } from "grammy";
 import type { TelegramConfig } from "./config.js";
 import type { App } from "./routes/types.js";
+
+/** The reference bot on a port (Convo in-process or over HTTP). */
+export function stickerBotOn(
+  port: ConvoPort,
+  config: TelegramConfig,
+  onError: (error: unknown) => void,
+): StickerBot & { modelName: string } {
+  const { model, name } = slotModelFromEnv();
+  const bot = createStickerBot({ token: config.token, port, apiRoot: config.apiRoot, env: config.env, model, onError });
+  return { ...bot, modelName: name };
+}
 
 /** The reference bot on this process's Convo. */
 export function referenceBot(
@@ -20,16 +31,7 @@ export function referenceBot(
   config: TelegramConfig,
   onError: (error: unknown) => void,
 ): StickerBot & { modelName: string } {
-  const { model, name } = slotModelFromEnv();
-  const bot = createStickerBot({
-    token: config.token,
-    port: localPort(convo),
-    apiRoot: config.apiRoot,
-    env: config.env,
-    model,
-    onError,
-  });
-  return { ...bot, modelName: name };
+  return stickerBotOn(localPort(convo), config, onError);
 }
 
 /** Where Telegram posts updates when the webhook is set (`setWebhook` with this URL and the secret). */

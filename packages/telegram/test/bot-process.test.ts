@@ -10,6 +10,7 @@ import { openConvo } from "@convo/core";
 import { afterEach, describe, expect, onTestFinished, test } from "vitest";
 import { dropSchema, engines, rawQuery, testSchemaName } from "../../core/test/support/engines.js";
 import { cleanEnv, killAll, type Spawned, spawnConvo, stop } from "../../server/test/support/cli.js";
+import { startTestServer } from "../../server/test/support/server.js";
 import { russianTexts as t } from "../src/bot/texts.js";
 import { FakeBotApi, type TgUser } from "./support/fake-bot-api.js";
 
@@ -18,8 +19,8 @@ const anna: TgUser = { id: 480637186, first_name: "Аня" };
 afterEach(killAll);
 
 /** Starts `convo bot` and waits until it says it is polling. */
-async function startBot(env: NodeJS.ProcessEnv): Promise<Spawned> {
-  const bot = spawnConvo(["bot"], env);
+async function startBot(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Spawned> {
+  const bot = spawnConvo(["bot", ...args], env);
   await new Promise<void>((resolve, reject) => {
     const check = () => {
       if (bot.stdout().includes("is polling")) resolve();
@@ -76,5 +77,28 @@ describe.each(engines)("convo bot process on %s", (engine) => {
     } finally {
       await convo.close();
     }
+  });
+
+  test("--convo-url: the bot on a Convo server over HTTP, with an admin key", async () => {
+    const fake = await FakeBotApi.start();
+    onTestFinished(() => fake.close());
+    const server = await startTestServer(engine);
+    const env = cleanEnv({
+      TELEGRAM_BOT_TOKEN: fake.token,
+      TELEGRAM_API_ROOT: fake.url,
+      CONVO_API_KEY: server.adminKey as string,
+    });
+    const send = async (update: object) => fake.processed(fake.push(update));
+    const bot = await startBot(env, ["--convo-url", server.url]);
+    expect(bot.stdout()).toContain(`(Convo at ${server.url}, slot model offline)`);
+    await send(fake.text(anna, t.menuAssistant));
+    await send(fake.text(anna, "стикер для папы"));
+    expect(fake.lastTextTo(anna.id)).toBe(t.askPhoto);
+    expect(await stop(bot)).toBe(0);
+    const rows = await rawQuery<Record<string, unknown>>(
+      server.convo,
+      "SELECT status, goal, current_step FROM assistant_sessions",
+    );
+    expect(rows).toEqual([{ status: "active", goal: "стикер для папы", current_step: 1 }]);
   });
 });

@@ -1,4 +1,9 @@
-/** `convo bot`: the reference Telegram sticker assistant, long polling, on Convo in-process. */
+/**
+ * `convo bot`: the reference Telegram sticker assistant, long polling — on Convo
+ * in-process (the database of --database-url / --data-dir), or on a Convo server over
+ * HTTP with --convo-url (and $CONVO_API_KEY).
+ */
+import type { Convo } from "@convo/core";
 import type { Command } from "commander";
 import { telegramFromEnv } from "../config.js";
 import { StartupError } from "../startup-error.js";
@@ -11,31 +16,43 @@ export function registerBotCommand(program: Command): void {
       .description(
         "Run the reference Telegram sticker assistant with long polling ($TELEGRAM_BOT_TOKEN; $TELEGRAM_API_ROOT for another Bot API server)",
       )
+      .option("--convo-url <url>", "use a Convo server over HTTP instead of a database (admin key in $CONVO_API_KEY)")
       .option("--expiry-interval <ms>", "how often to expire idle dialogs and run the sweeps (default 60000)", Number),
   ).action(async (flags) => {
     const telegram = telegramFromEnv();
     if (!telegram) throw new StartupError("Set TELEGRAM_BOT_TOKEN (from @BotFather) to run the bot", "NO_BOT_TOKEN");
-    const convo = await openFromFlags(flags);
-    const { referenceBot } = await import("../telegram.js");
-    const { bot, expireDialogs, modelName } = referenceBot(convo, telegram, (error) => console.error("convo bot:", error));
+    const { stickerBotOn } = await import("../telegram.js");
+    const { localPort, httpPort } = await import("@convo/telegram");
+    let convo: Convo | undefined;
+    let where: string;
+    if (flags.convoUrl) {
+      if (!/^https?:\/\//.test(flags.convoUrl))
+        throw new StartupError("--convo-url must start with http:// or https://", "BAD_CONVO_URL");
+      where = `Convo at ${flags.convoUrl}`;
+    } else {
+      convo = await openFromFlags(flags);
+      const config = configWith(flags);
+      where = config.databaseUrl ? "PostgreSQL" : `PGlite in ${config.dataDir}`;
+    }
+    const port = convo ? localPort(convo) : httpPort({ url: flags.convoUrl, apiKey: process.env.CONVO_API_KEY || undefined });
+    const { bot, expireDialogs, modelName } = stickerBotOn(port, telegram, (error) => console.error("convo bot:", error));
     try {
       await bot.init();
     } catch (error) {
-      await convo.close();
+      await convo?.close();
       throw new StartupError(`Telegram refused the bot token or is unreachable: ${(error as Error).message}`, "BOT_INIT_FAILED", {
         cause: error,
       });
     }
-    const config = configWith(flags);
-    const engine = config.databaseUrl ? "PostgreSQL" : `PGlite in ${config.dataDir}`;
-    console.log(`Convo bot @${bot.botInfo.username} is polling (${engine}, slot model ${modelName})`);
+    console.log(`Convo bot @${bot.botInfo.username} is polling (${where}, slot model ${modelName})`);
 
     const interval = flags.expiryInterval ?? 60_000;
     let ticking: Promise<unknown> | undefined;
-    // The expiry tells each user; the sweeps then close idle conversations as serve would.
+    // The expiry tells each user; in-process, the sweeps then close idle conversations
+    // as serve would (a server runs its own).
     const tick = () => {
       ticking ??= expireDialogs()
-        .then(() => convo.sweeps.runAll())
+        .then(() => convo?.sweeps.runAll())
         .catch((error: unknown) => console.error("convo bot: expiry failed:", error))
         .finally(() => {
           ticking = undefined;
@@ -46,7 +63,7 @@ export function registerBotCommand(program: Command): void {
       clearInterval(timer);
       await bot.stop();
       await ticking;
-      await convo.close();
+      await convo?.close();
       process.exit(0);
     };
     process.once("SIGINT", () => void shutdown());
