@@ -102,10 +102,14 @@ describe.each(engines)("the sticker bot over HTTP on %s", (engine) => {
     expect(Object.values(design ?? {}).map(Number)).toEqual([6, 6, 4, 2, 2, 2, 2]);
   });
 
-  test("the webhook route of convo serve: secret checked, updates handled, a redelivered update stored once", async () => {
+  test("the webhook route of convo serve: secret checked, updates handled, a redelivered update stored once, expiry told before the sweep", async () => {
     const fake = await FakeBotApi.start();
     const secret = "webhook-secret-of-the-test";
-    const server = await startTestServer(engine, { telegram: { token: fake.token, apiRoot: fake.url, webhookSecret: secret } });
+    const clock = testClock(new Date("2026-11-21T10:00:00Z"));
+    const server = await startTestServer(engine, {
+      telegram: { token: fake.token, apiRoot: fake.url, webhookSecret: secret },
+      convoOptions: { clock: clock.now },
+    });
     const post = (update: object, token: string | null = secret) =>
       fetch(`${server.url}/telegram/webhook`, {
         method: "POST",
@@ -131,7 +135,11 @@ describe.each(engines)("the sticker bot over HTTP on %s", (engine) => {
     expect((await post({ update_id: 9002, ...fake.text(anna, t.menuAssistant) })).status).toBe(200);
     expect(fake.lastTextTo(anna.id)).toBe(t.askGoal);
     // The server's sweep runs the bot's expiry first, so the user is told.
-    expect(server.server.bot).toBeDefined();
+    clock.advance(31 * 60_000);
+    const swept = await server.server.scheduler.runOnce();
+    expect(swept).toMatchObject({ abandonedDialogs: 0 });
+    expect(fake.lastTextTo(anna.id)).toBe(t.expired);
+    expect(await rawQuery(server.convo, "SELECT status FROM assistant_sessions")).toEqual([{ status: "abandoned" }]);
     await fake.close();
   });
 });
