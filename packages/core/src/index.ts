@@ -100,6 +100,7 @@ export {
   type FollowOptions,
   NodeShuttingDownError,
   RunsService,
+  type RegenerateRunInput,
   type StartRunInput,
   type StartRunResult,
   type WaitOptions,
