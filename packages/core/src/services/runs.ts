@@ -164,7 +164,7 @@ export class RunsService {
     const model = this.deps.models.check(input.model ?? this.deps.models.defaultModel);
     const toolChoice = checkToolChoice(input.toolChoice);
     if (this.deps.executor.closed) throw new NodeShuttingDownError();
-    const { store, config, executor, leases, bus } = this.deps;
+    const { store } = this.deps;
     const startedAt = performance.now();
     this.#starting += 1;
     try {
@@ -274,13 +274,9 @@ export class RunsService {
     if (!row) {
       const running = await uow.runs.findRunning(uid, cid);
       if (running) {
-        throw new ConflictError(
-          "RUN_IN_PROGRESS",
-          "A run is already running in this conversation; wait for it or cancel it",
-          {
-            runId: running.id,
-          },
-        );
+        throw new ConflictError("RUN_IN_PROGRESS", "A run is already running in this conversation; wait for it or cancel it", {
+          runId: running.id,
+        });
       }
       throw new RateLimitError(`You have ${config.maxRunsPerUser} runs running already; wait for one to finish`, {
         limit: "user",

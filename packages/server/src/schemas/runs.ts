@@ -77,13 +77,18 @@ export const EventPage = z.object({
   finished: z.boolean(),
 });
 
+/** A stream token (`POST /v1/stream-tokens`), for clients that cannot send Authorization (EventSource). */
+export const AccessToken = z.string().max(2000).optional().describe("A stream token (POST /v1/stream-tokens); never an API key");
+
 export const StreamQuery = z.strictObject({
+  access_token: AccessToken,
   after: QueryInt(0, 2 ** 31 - 1)
     .optional()
     .describe("Resume after this seq (Last-Event-ID wins when both are sent)"),
 });
 
 export const ConversationStreamQuery = z.strictObject({
+  access_token: AccessToken,
   afterSeq: QueryInt(0, 2 ** 31 - 1)
     .optional()
     .describe("Replay messages after this seq (default: only new ones)"),
