@@ -12,16 +12,22 @@
  * - `POST /v1/stream-tokens` mints a short-lived `?access_token=` for one stream.
  */
 import { BadRequestError, type Convo, ConvoError, type Run } from "@convo/core";
+import {
+  ChatBody,
+  errorResponses,
+  IdParams,
+  StopResponse,
+  StreamTokenBody,
+  StreamTokenResponse,
+  type UiMessage,
+} from "@convo/protocol";
 import { createUIMessageStreamResponse } from "ai";
 import type { FastifyRequest } from "fastify";
-import type { z } from "zod";
 import { userScope } from "../auth/principal.js";
 import { conversationUser } from "../routes/owner.js";
 import { runUser } from "../routes/run-owner.js";
 import { requestSignal } from "../routes/runs.js";
 import type { App, RouteDeps } from "../routes/types.js";
-import { errorResponses, IdParams } from "../schemas/common.js";
-import { ChatBody, StopResponse, StreamTokenBody, StreamTokenResponse, type UiMessage } from "./schemas.js";
 import type { StreamTokens } from "./stream-tokens.js";
 import { uiChunkStream } from "./ui-chunks.js";
 
@@ -34,10 +40,8 @@ export interface ChatRouteDeps extends RouteDeps {
 /** A comment line every 15 s keeps idle proxies from closing a quiet stream. */
 const KEEP_ALIVE_MS = 15_000;
 
-type UiMessageValue = z.infer<typeof UiMessage>;
-
 /** The text of a UI message: its text parts, in order. */
-function textOf(message: UiMessageValue): string {
+function textOf(message: UiMessage): string {
   return message.parts
     .filter((part) => part.type === "text" && typeof part.text === "string")
     .map((part) => part.text as string)

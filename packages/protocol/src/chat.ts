@@ -1,6 +1,7 @@
 /** Wire schemas of the AI SDK chat routes and of stream tokens. */
 import { z } from "zod";
-import { IsoTime, Uuid } from "../schemas/common.js";
+import { IsoTime, Uuid } from "./common.js";
+import { RUN_STATUSES } from "./limits.js";
 
 /** A UI message as `DefaultChatTransport` sends it; only text parts are read, all parts are kept. */
 export const UiMessage = z
@@ -30,7 +31,7 @@ export const ChatBody = z
 export const StopResponse = z
   .object({
     runId: Uuid.nullable().describe("The run that was running, if any"),
-    status: z.enum(["running", "done", "error", "cancelled"]).nullable(),
+    status: z.enum(RUN_STATUSES).nullable(),
   })
   .describe("ChatStopped");
 
@@ -44,3 +45,10 @@ export const StreamTokenResponse = z
     expiresAt: IsoTime,
   })
   .describe("StreamToken");
+
+// The types of the schemas above, for handlers and clients.
+export type UiMessage = z.infer<typeof UiMessage>;
+export type ChatBody = z.infer<typeof ChatBody>;
+export type StopResponse = z.infer<typeof StopResponse>;
+export type StreamTokenBody = z.infer<typeof StreamTokenBody>;
+export type StreamTokenResponse = z.infer<typeof StreamTokenResponse>;
