@@ -56,7 +56,7 @@ interface Recorded {
 function recordingFetch() {
   const streams: Recorded[] = [];
   let cutAfter: number | undefined;
-  const fetchImpl = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  const fetchImpl = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const response = await fetch(input, init);
     const record: Recorded = { url: String(input), status: response.status, headers: response.headers, chunks: [], done: false };
     streams.push(record);
