@@ -81,7 +81,7 @@ export async function* followRun(http: Http, runId: string, options: FollowRunOp
             if (event.seq <= after) continue;
             after = event.seq;
             yield event;
-            if (TERMINAL.has(event.type)) return;
+            if (TERMINAL.has(event.type) || signal?.aborted) return;
           }
           if (page.finished) return;
           failures = 0;
@@ -107,7 +107,7 @@ export async function* followRun(http: Http, runId: string, options: FollowRunOp
           const event = JSON.parse(message.data) as RunEvent;
           after = seq;
           yield event;
-          if (TERMINAL.has(event.type)) return;
+          if (TERMINAL.has(event.type) || signal?.aborted) return;
         }
       } catch (error) {
         if (isAbort(error, signal)) return;
@@ -167,11 +167,13 @@ export async function* followConversation(
             if (afterSeq !== undefined && item.seq <= afterSeq) continue;
             afterSeq = item.seq;
             yield { type: "message", message: item };
+            if (signal?.aborted) return;
           } else if (message.event === "run_event") {
             const event = JSON.parse(message.data) as RunEvent;
             if (event.seq <= (seen.get(event.runId) ?? 0)) continue;
             seen.set(event.runId, event.seq);
             yield { type: "run_event", event };
+            if (signal?.aborted) return;
           }
         }
       } catch (error) {
