@@ -4,7 +4,7 @@
  */
 import type { EventPage, Message, RunEvent, RunRecord, StartRunResponse, User } from "@convo/protocol";
 import { describe, expectTypeOf, it } from "vitest";
-import { ConvoApiError, type ConvoClient, createConvoClient, type PendingRun } from "../src/index.js";
+import { type ConvoApiError, type ConvoClient, createConvoClient, type PendingRun } from "../src/index.js";
 
 describe("@convo/client types", () => {
   it("answers the protocol's types", () => {
