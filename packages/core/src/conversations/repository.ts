@@ -2,11 +2,7 @@
 import { and, eq, gt, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
 import { conversations, conversationTotals } from "../db/schema.js";
-
-export type ConversationRow = typeof conversations.$inferSelect;
-export type CloseReason = "user" | "inactivity" | "app";
-export type TitleSource = "heuristic" | "model" | "date" | "user";
-export type StatusFilter = "active" | "closed";
+import type { CloseReason, ConversationRow, StatusFilter, TitleSource } from "./types.js";
 
 export interface ListFilter {
   env?: string;
