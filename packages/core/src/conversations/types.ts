@@ -72,3 +72,22 @@ export interface ConversationDetail extends Conversation {
   /** True when the conversation has more than the messages included (page with `messages.page`). */
   hasMoreMessages: boolean;
 }
+
+const date = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
+
+/** A conversation row from raw SQL or `to_jsonb` (snake_case; times as Date or text). */
+export const conversationFromRaw = (c: Record<string, unknown>): ConversationRow => ({
+  userId: c.user_id as string,
+  id: c.id as string,
+  externalId: (c.external_id as string | null) ?? null,
+  title: (c.title as string | null) ?? null,
+  titleSource: (c.title_source as string | null) ?? null,
+  env: c.env as string,
+  summary: (c.summary as string | null) ?? null,
+  messageCount: Number(c.message_count),
+  lastSeq: Number(c.last_seq),
+  createdAt: date(c.created_at) as Date,
+  updatedAt: date(c.updated_at) as Date,
+  closedAt: date(c.closed_at),
+  closeReason: (c.close_reason as string | null) ?? null,
+});

@@ -1,8 +1,6 @@
 /** Use cases for messages: append, append to the current conversation, page. */
 import type { LifecycleConfig } from "../config.js";
-import type { ConversationRow } from "../conversations/index.js";
-import { toConversation } from "../conversations/index.js";
-import { heuristicTitle } from "../conversations/titles.js";
+import { type ConversationRow, heuristicTitle, toConversation } from "../conversations/index.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { Store, UnitOfWork } from "../store.js";
 import { assertEnv, assertJson, assertText, assertUuid, intInRange } from "../validation.js";

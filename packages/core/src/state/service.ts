@@ -4,7 +4,7 @@
  * concurrency on `version` — a write naming a stale version changes nothing.
  */
 
-import type { ConversationsService } from "../conversations/service.js";
+import type { ConversationsService } from "../conversations/index.js";
 import { ConflictError, ValidationError } from "../errors.js";
 import type { Store, UnitOfWork } from "../store.js";
 import { assertJson, assertUuid } from "../validation.js";
