@@ -18,6 +18,7 @@ export const ENTRY_POINTS = [
   "packages/server/src/index.ts",
   "packages/telegram/src/index.ts",
   "packages/telegram/src/bot/index.ts",
+  "packages/client/src/index.ts",
 ];
 
 export interface Gap {

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
-const PACKAGES = ["protocol", "core", "telegram", "server"];
+const PACKAGES = ["protocol", "core", "telegram", "server", "client"];
 
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, {
@@ -46,6 +46,7 @@ import { AppendMessageBody, LIMITS, type Message as WireMessage } from "@convo/p
 import { buildApp } from "@convo/server";
 import { localPort } from "@convo/telegram";
 import { createStickerBot } from "@convo/telegram/bot";
+import { createConvoClient, ConvoApiError } from "@convo/client";
 
 const body = AppendMessageBody.parse({ role: "user", content: "Привет!" });
 const convo = await openConvo({ dataDir: "memory://" });
@@ -54,7 +55,9 @@ const { message, conversation }: { message: Message; conversation: Conversation 
 const wire: Pick<WireMessage, "seq"> = { seq: message.seq };
 const context = await convo.context.load(user.id);
 const bot = createStickerBot({ token: "1:x", port: localPort(convo), botInfo: undefined });
-console.log(JSON.stringify({ seq: wire.seq, title: conversation.title, history: context.conversationHistory.length, limit: LIMITS.titleLength, app: typeof buildApp, bot: typeof bot.expireDialogs }));
+const client = createConvoClient({ baseUrl: "http://127.0.0.1:1", retry: { retries: 0 } });
+const offline = await client.ops.health().catch((error: unknown) => (error instanceof ConvoApiError ? error.code : "?"));
+console.log(JSON.stringify({ seq: wire.seq, title: conversation.title, history: context.conversationHistory.length, limit: LIMITS.titleLength, app: typeof buildApp, client: offline, bot: typeof bot.expireDialogs }));
 await convo.close();
 `,
     );
@@ -92,7 +95,15 @@ await convo.close();
       scratch,
     );
     const printed = JSON.parse(run(process.execPath, ["out/consumer.js"], scratch).trim());
-    expect(printed).toEqual({ seq: 1, title: "Привет!", history: 1, limit: 30, app: "function", bot: "function" });
+    expect(printed).toEqual({
+      seq: 1,
+      title: "Привет!",
+      history: 1,
+      limit: 30,
+      app: "function",
+      client: "NETWORK_ERROR",
+      bot: "function",
+    });
     // The installed bin runs built JavaScript.
     expect(run(process.execPath, [join(scratch, "node_modules/@convo/server/bin/convo.js"), "--help"], scratch)).toContain(
       "Usage: convo",

@@ -14,7 +14,7 @@ import {
   RunIdParams,
   RunList,
   RunRecord,
-  StartRunBody,
+  StartRunRequest,
   StartRunResponse,
   StreamQuery,
 } from "@convo/protocol";
@@ -30,7 +30,7 @@ export interface RunRouteDeps extends RouteDeps {
   shutdown: AbortSignal;
 }
 
-const runJson = (run: Run) =>
+export const runJson = (run: Run) =>
   jsonify({
     id: run.id,
     userId: run.userId,
@@ -50,7 +50,7 @@ const runJson = (run: Run) =>
   });
 
 /** Aborted when the client goes away or the server shuts down. */
-function requestSignal(request: FastifyRequest, shutdown: AbortSignal): AbortSignal {
+export function requestSignal(request: FastifyRequest, shutdown: AbortSignal): AbortSignal {
   const gone = new AbortController();
   request.raw.once("close", () => gone.abort());
   return AbortSignal.any([gone.signal, shutdown]);
@@ -74,7 +74,7 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
         tags: ["runs"],
         summary: "Start a run: stores the user message and answers 202 at once; the model works in the background",
         params: IdParams,
-        body: StartRunBody,
+        body: StartRunRequest,
         response: { 200: StartRunResponse, 202: StartRunResponse, ...errorResponses },
       },
     },
