@@ -3,7 +3,8 @@
  * (README, `GET /openapi.json`), with `fetch`. An admin API key acts for every user.
  *
  * Written against the HTTP API directly: the typed client SDK (`@convo/client`, issue
- * 11) was not on this branch when this was written; swapping it in changes no caller.
+ * 11) reached this branch only after this adapter was written. Moving onto it changes
+ * no caller of the port.
  */
 import { TelegramConvoError } from "../errors.js";
 import type { ConvoPort, PortDialog, PortRunEvent, PortUser } from "./types.js";
