@@ -200,7 +200,7 @@ export class RunsService {
             },
           );
         }
-        const run = await this.#insertRun(uow, uid, cid, message, model, toolChoice, {}, startedAt);
+        const run = await this.#insertRun(uow, uid, cid, message, model, toolChoice, {}, startedAt, msg !== undefined);
         return { run, message, created: true };
       });
     } finally {
@@ -274,6 +274,8 @@ export class RunsService {
     toolChoice: RunToolChoice | undefined,
     extra: Record<string, unknown>,
     startedAt: number,
+    /** False when the message was stored (and announced) before this start. */
+    messageIsNew = !extra.regenerate,
   ): Promise<Run> {
     const { config, executor, leases, bus } = this.deps;
     if (executor.size + this.#starting > config.maxRunsPerNode) {
@@ -317,9 +319,9 @@ export class RunsService {
       // Announced before the executor can store more, so followers hear of the
       // message and the run in the order they happened.
       const run = { kind: "run", userId: uid, runId: row.id, conversationId: cid, seq: 1, type: "thinking" } as const;
-      // A regeneration appended no message: only the run is news.
+      // A regeneration, or an answer to a message stored before, appended nothing: only the run is news.
       await bus.publishQuietly(
-        extra.regenerate ? [run] : [{ kind: "message", userId: uid, conversationId: cid, seq: message.seq }, run],
+        messageIsNew ? [{ kind: "message", userId: uid, conversationId: cid, seq: message.seq }, run] : [run],
       );
       executor.launch(row, startedAt);
       leases.start();
