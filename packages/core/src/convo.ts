@@ -9,6 +9,7 @@ import type { Engine } from "./db/engine.js";
 import { openPglite } from "./db/pglite.js";
 import { openPostgres } from "./db/postgres.js";
 import { createRuns, type RunsOptions } from "./runs/setup.js";
+import { SearchService } from "./search/index.js";
 import { AssistantAnalyticsService } from "./services/assistant-analytics.js";
 import { AssistantSessionsService } from "./services/assistant-sessions.js";
 import { ContextService } from "./services/context.js";
@@ -68,6 +69,8 @@ export class Convo {
   readonly dialogs: AssistantSessionsService;
   /** Operator reports over dialogs (across users). */
   readonly dialogAnalytics: AssistantAnalyticsService;
+  /** Full-text search over a user's own messages, titles and summaries. */
+  readonly search: SearchService;
 
   constructor(
     readonly store: Store,
@@ -91,6 +94,7 @@ export class Convo {
     this.sweeps = new SweepsService(store, this.lifecycle, this.runs);
     this.dialogs = new AssistantSessionsService(store);
     this.dialogAnalytics = new AssistantAnalyticsService(store);
+    this.search = new SearchService(store);
   }
 
   /**

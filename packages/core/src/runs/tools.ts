@@ -5,7 +5,7 @@
  */
 import { type ToolSet, tool } from "ai";
 import { z } from "zod";
-import { HistoryRepository } from "../repositories/history.js";
+import { SearchService, snippetText } from "../search/index.js";
 import type { Store } from "../store.js";
 
 /** What a tool knows about the run calling it (also passed as the AI SDK's `experimental_context`). */
@@ -59,22 +59,26 @@ export function builtInTools(context: RunToolContext): ToolSet {
       },
     }),
     search_history: tool({
-      description: "Searches the user's own earlier conversations for messages containing a text (case-insensitive).",
+      description:
+        "Searches the user's own earlier conversations (messages, titles, summaries) by words — any word form, Russian or English — or emoji; best matches first.",
       inputSchema: z.object({
-        query: z.string().min(1).max(200).describe("Text to look for"),
-        limit: z.number().int().min(1).max(20).optional().describe("At most this many messages (default 5)"),
+        query: z.string().min(1).max(200).describe("Words to look for"),
+        limit: z.number().int().min(1).max(20).optional().describe("At most this many hits (default 5)"),
       }),
       execute: async ({ query, limit }) => {
-        const hits = await store.statement((uow) =>
-          new HistoryRepository(uow.db).search(context.userId, query, limit ?? 5, context.conversationId),
-        );
+        const page = await new SearchService(store).query(context.userId, {
+          q: query,
+          limit: limit ?? 5,
+          excludeConversationId: context.conversationId,
+        });
         return {
           query,
-          hits: hits.map((h) => ({
+          hits: page.items.map((h) => ({
             conversationId: h.conversationId,
             conversationTitle: h.conversationTitle,
+            kind: h.kind,
             role: h.role,
-            content: h.content.length > 500 ? `${h.content.slice(0, 500)}…` : h.content,
+            content: snippetText(h.snippet),
             createdAt: h.createdAt.toISOString(),
           })),
         };
