@@ -9,6 +9,8 @@ import type { Engine } from "./db/engine.js";
 import { openPglite } from "./db/pglite.js";
 import { openPostgres } from "./db/postgres.js";
 import { createRuns, type RunsOptions } from "./runs/setup.js";
+import { ErasureService } from "./erasure/index.js";
+import { ExportService } from "./export/index.js";
 import { SearchService } from "./search/index.js";
 import { AssistantAnalyticsService } from "./services/assistant-analytics.js";
 import { AssistantSessionsService } from "./services/assistant-sessions.js";
@@ -71,6 +73,10 @@ export class Convo {
   readonly dialogAnalytics: AssistantAnalyticsService;
   /** Full-text search over a user's own messages, titles and summaries. */
   readonly search: SearchService;
+  /** Everything about a user as NDJSON, streamed in bounded memory. */
+  readonly exports: ExportService;
+  /** Erasing a user, with a receipt of the rows removed per table. */
+  readonly erasure: ErasureService;
 
   constructor(
     readonly store: Store,
@@ -95,6 +101,8 @@ export class Convo {
     this.dialogs = new AssistantSessionsService(store);
     this.dialogAnalytics = new AssistantAnalyticsService(store);
     this.search = new SearchService(store);
+    this.exports = new ExportService(store);
+    this.erasure = new ErasureService(store);
   }
 
   /**
