@@ -8,7 +8,7 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
-import { escapeLike } from "../repositories/history.js";
+import { escapeLike } from "../context/repository.js";
 import type { SearchHit, SearchHitKind, SearchPosition } from "./types.js";
 
 export interface SearchQuery {
