@@ -8,7 +8,6 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
-import { escapeLike } from "../context/repository.js";
 import type { SearchHit, SearchHitKind, SearchPosition } from "./types.js";
 
 export interface SearchQuery {
@@ -19,6 +18,9 @@ export interface SearchQuery {
   /** A conversation to leave out. */
   excludeConversationId?: string;
 }
+
+/** Escapes LIKE's wildcards so the text is matched literally. */
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 
 interface RawHit {
   kind: SearchHitKind;
