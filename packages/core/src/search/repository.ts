@@ -44,6 +44,8 @@ export interface PositionedHit {
 
 const MESSAGE_VECTOR = sql.raw(`to_tsvector('russian'::regconfig, m.content)`);
 const CONVERSATION_TEXT = sql.raw(`coalesce(c.title, '') || ' ' || coalesce(c.summary, '')`);
+/** What a conversation hit shows: its title and summary, whichever exist. */
+const CONVERSATION_SHOWN = sql.raw(`concat_ws(' — ', c.title, c.summary)`);
 const CONVERSATION_VECTOR = sql.raw(`to_tsvector('russian'::regconfig, coalesce(c.title, '') || ' ' || coalesce(c.summary, ''))`);
 
 // ts_headline marks matches with two private-use characters; the snippet is then
@@ -98,7 +100,7 @@ export class SearchRepository {
         LIMIT ${limit + 1}
       )
       SELECT p.kind, p.id, p.conversation_id, c.title, p.seq, p.role, p.rank, p.at, p.at::text AS at_text,
-             CASE WHEN p.kind = 'message' THEN ${headline(sql`m.content`)} ELSE ${headline(CONVERSATION_TEXT)} END AS snippet
+             CASE WHEN p.kind = 'message' THEN ${headline(sql`m.content`)} ELSE ${headline(CONVERSATION_SHOWN)} END AS snippet
       FROM page p
       JOIN conversations c ON c.user_id = ${userId}::uuid AND c.id = p.conversation_id
       LEFT JOIN messages m ON p.kind = 'message' AND m.user_id = ${userId}::uuid AND m.id = p.id
