@@ -12,14 +12,22 @@ import { openPglite } from "./db/pglite.js";
 import { openPostgres } from "./db/postgres.js";
 import { AssistantAnalyticsService } from "./dialogs/analytics-service.js";
 import { AssistantSessionsService } from "./dialogs/service.js";
-import { MessagesService } from "./messages/service.js";
-import type { RunsService } from "./runs/service.js";
 import { ErasureService } from "./erasure/index.js";
 import { ExportService } from "./export/index.js";
+import { MessagesService } from "./messages/service.js";
+import type { ModelRegistry } from "./runs/models.js";
+import type { RunsService } from "./runs/service.js";
 import { createRuns, type RunsOptions } from "./runs/setup.js";
 import { SearchService } from "./search/index.js";
 import { StateService } from "./state/service.js";
 import { Store, type UnitOfWork } from "./store.js";
+import {
+  extractiveSummary,
+  modelSummarizer,
+  type SummariesOptions,
+  SummariesService,
+  type Summarizer,
+} from "./summaries/index.js";
 import { SweepsService } from "./sweeps/service.js";
 import { UsersService } from "./users/service.js";
 
@@ -42,6 +50,8 @@ export interface ConvoOptions {
   onBackgroundError?: (error: unknown) => void;
   /** Background runs: node id, limits, coalescing, leases, models, tools (see docs/runs.md). */
   runs?: RunsOptions;
+  /** Conversation summaries: the model that writes them, or your own summarizer (see docs/memory.md). */
+  summaries?: SummariesOptions;
 }
 
 /** Opens the engine an options object describes, applying migrations. */
@@ -71,6 +81,8 @@ export class Convo {
   readonly dialogs: AssistantSessionsService;
   /** Operator reports over dialogs (across users). */
   readonly dialogAnalytics: AssistantAnalyticsService;
+  /** Summaries of closed conversations and rolling summaries for token budgets. */
+  readonly summaries: SummariesService;
   /** Full-text search over a user's own messages, titles and summaries. */
   readonly search: SearchService;
   /** Everything about a user as NDJSON, streamed in bounded memory. */
@@ -81,23 +93,38 @@ export class Convo {
   constructor(
     readonly store: Store,
     lifecycle: Partial<LifecycleConfig> = {},
-    options: { runs?: RunsOptions; onBackgroundError?: (error: unknown) => void } = {},
+    options: { runs?: RunsOptions; summaries?: SummariesOptions; onBackgroundError?: (error: unknown) => void } = {},
   ) {
     this.lifecycle = { ...defaultLifecycle, ...lifecycle };
     this.users = new UsersService(store);
     this.conversations = new ConversationsService(store, this.lifecycle);
     this.messages = new MessagesService(store, this.lifecycle);
     this.state = new StateService(store, this.conversations);
-    this.context = new ContextService(store, this.lifecycle);
-    this.runs = createRuns({
+    // The summarizer resolves its model when it runs: the registry is built with the
+    // runs below, and a provider that is not configured becomes a stored warning.
+    let models: ModelRegistry | undefined;
+    const summaryModel = options.summaries?.model ?? process.env.CONVO_SUMMARY_MODEL;
+    const summarizer: Summarizer =
+      options.summaries?.summarizer ??
+      (async (input) => {
+        const id = summaryModel || models?.defaultModel || "offline";
+        if (id === "offline" || !models) return extractiveSummary(input);
+        return modelSummarizer(models.resolve(id))(input);
+      });
+    this.summaries = new SummariesService(store, { summarizer, onError: options.onBackgroundError });
+    this.conversations.onClosed = (userId, conversationId) => this.summaries.summarizeSoon(userId, conversationId);
+    this.context = new ContextService(store, this.lifecycle, this.summaries);
+    const built = createRuns({
       store,
       lifecycle: this.lifecycle,
       messages: this.messages,
       context: this.context,
       options: options.runs,
       onError: options.onBackgroundError,
-    }).runs;
-    this.sweeps = new SweepsService(store, this.lifecycle, this.runs);
+    });
+    this.runs = built.runs;
+    models = built.models;
+    this.sweeps = new SweepsService(store, this.lifecycle, this.runs, this.summaries);
     this.dialogs = new AssistantSessionsService(store);
     this.dialogAnalytics = new AssistantAnalyticsService(store);
     this.search = new SearchService(store);
@@ -141,5 +168,9 @@ export class Convo {
 export async function openConvo(options: ConvoOptions = {}): Promise<Convo> {
   const engine = await openEngine(options);
   const store = new Store(engine, { clock: options.clock, onBackgroundError: options.onBackgroundError });
-  return new Convo(store, options.lifecycle, { runs: options.runs, onBackgroundError: options.onBackgroundError });
+  return new Convo(store, options.lifecycle, {
+    runs: options.runs,
+    summaries: options.summaries,
+    onBackgroundError: options.onBackgroundError,
+  });
 }

@@ -6,7 +6,17 @@
 
 // Building blocks, for extensions and the server.
 export { defaultLifecycle, type LifecycleConfig } from "./config.js";
-export type { Context, ContextMessage, LoadContextOptions, SessionHistoryItem } from "./context/service.js";
+// Long-term memory: summaries, token budgets, search, export, erasure, webhooks.
+export { type ContextBudgetReceipt, type ContextPartKind, type ContextPartReceipt, fitToBudget } from "./context/budget.js";
+export type {
+  Context,
+  ContextMessage,
+  ContextRollingSummary,
+  LoadContextOptions,
+  SessionHistoryItem,
+} from "./context/service.js";
+export { profileText, sessionLine } from "./context/service.js";
+export { type Encoding, encodingFor, type TokenCounter, tokenCounter } from "./context/tokens.js";
 export type {
   ConversationDetail,
   ConversationList,
@@ -57,6 +67,7 @@ export {
   MAX_DIALOG_STEP,
 } from "./dialogs/types.js";
 export { type DialogUpdate, MAX_APPEND_MESSAGES, MAX_GOAL_LENGTH, MAX_SLOT_LENGTH } from "./dialogs/validation.js";
+export { ERASED_TABLES, type ErasedTable, type ErasureReceipt, ErasureService, NON_USER_TABLES } from "./erasure/index.js";
 export {
   BadRequestError,
   ConflictError,
@@ -68,6 +79,7 @@ export {
   RateLimitError,
   ValidationError,
 } from "./errors.js";
+export { EXPORT_SECTIONS, type ExportOptions, type ExportRecord, type ExportRecordType, ExportService } from "./export/index.js";
 export { type ApiKey, ApiKeysService, hashApiKey } from "./keys/service.js";
 export type { AppendResult, AppendToCurrentInput, AppendToCurrentResult, MessageInput } from "./messages/service.js";
 export type { RunsConfig } from "./runs/config.js";
@@ -105,9 +117,29 @@ export {
   type ThinkingEvent,
   type ToolCallEvent,
 } from "./runs/types.js";
+export {
+  MAX_SEARCH_QUERY,
+  type SearchHit,
+  type SearchHitKind,
+  type SearchOptions,
+  type SearchPage,
+  SearchService,
+} from "./search/index.js";
 export type { ConversationState } from "./state/service.js";
 export { mergePatch } from "./state/service.js";
 export { Store, type StoreOptions, UnitOfWork } from "./store.js";
+export {
+  extractiveSummary,
+  MAX_SUMMARY_LENGTH,
+  modelSummarizer,
+  type RollingSummary,
+  type SummariesOptions,
+  SummariesService,
+  type SummarizeResult,
+  type Summarizer,
+  SummaryFailedError,
+  type SummaryInput,
+} from "./summaries/index.js";
 export type { RunLeaseSweeper, SweepResult } from "./sweeps/service.js";
 export type {
   CloseReason,

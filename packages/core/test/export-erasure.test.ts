@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type Convo, NotFoundError } from "../src/index.js";
 import { ERASED_TABLES, NON_USER_TABLES } from "../src/erasure/index.js";
+import { type Convo, NotFoundError } from "../src/index.js";
 import { engines, openTestConvo, rawQuery } from "./support/engines.js";
 import { untilEnd } from "./support/runs.js";
 

@@ -58,7 +58,8 @@ describe.each(engines)("search on %s", (engine) => {
     const me = await userSaying(convo, "<b>пицца</b> с ананасами");
     await convo.conversations.rename(me.userId, me.conversationId, "Пицца на ужин");
     await convo.conversations.setSummary(me.userId, me.conversationId, "Пользователь выбирал пиццу.");
-    for (let i = 0; i < 7; i++) await convo.messages.append(me.userId, me.conversationId, { role: "user", content: `пицца номер ${i}` });
+    for (let i = 0; i < 7; i++)
+      await convo.messages.append(me.userId, me.conversationId, { role: "user", content: `пицца номер ${i}` });
 
     const first = await convo.search.query(me.userId, { q: "пицца", limit: 3 });
     expect(first.items[0]?.kind).toBe("conversation");
@@ -75,9 +76,7 @@ describe.each(engines)("search on %s", (engine) => {
     const ranks = all.map((h) => h.rank);
     expect([...ranks].sort((a, b) => b - a)).toEqual(ranks);
     // The stored text is escaped: the only markup in a snippet is <mark>.
-    expect(all.find((h) => h.snippet.includes("ананасами"))?.snippet).toBe(
-      "&lt;b&gt;<mark>пицца</mark>&lt;/b&gt; с ананасами",
-    );
+    expect(all.find((h) => h.snippet.includes("ананасами"))?.snippet).toBe("&lt;b&gt;<mark>пицца</mark>&lt;/b&gt; с ананасами");
 
     const other = await userSaying(convo, "пицца");
     await expect(convo.search.query(other.userId, { q: "пицца", cursor: first.nextCursor as string })).rejects.toMatchObject({

@@ -50,7 +50,15 @@ describe.each(engines)("lifecycle sweeps on %s", (engine) => {
     await convo.conversations.close(user.id, untitled.id);
     await convo.conversations.close(user.id, named.id);
     const result = await convo.sweeps.runAll();
-    expect(result).toEqual({ closedInactive: 0, abandonedDialogs: 0, deletedExpired: 0, titledByDate: 1, interruptedRuns: 0 });
+    expect(result).toEqual({
+      closedInactive: 0,
+      abandonedDialogs: 0,
+      deletedExpired: 0,
+      titledByDate: 1,
+      interruptedRuns: 0,
+      summariesWritten: 0,
+      summaryFailures: 0,
+    });
     expect((await convo.conversations.summary(user.id, untitled.id)).title).toBe("21 Nov 2026");
     expect((await convo.conversations.summary(user.id, untitled.id)).titleSource).toBe("date");
     expect((await convo.conversations.summary(user.id, named.id)).title).toBe("Named");

@@ -89,7 +89,10 @@ export const conversations = pgTable(
     primaryKey({ columns: [t.userId, t.id] }),
     index("conversations_summary_pending_idx").on(t.summaryPendingAt).where(sql`${t.summaryPendingAt} IS NOT NULL`),
     // Full-text search over titles and summaries (see messages_search_idx).
-    index("conversations_search_idx").using("gin", sql`to_tsvector('russian'::regconfig, coalesce(${t.title}, '') || ' ' || coalesce(${t.summary}, ''))`),
+    index("conversations_search_idx").using(
+      "gin",
+      sql`to_tsvector('russian'::regconfig, coalesce(${t.title}, '') || ' ' || coalesce(${t.summary}, ''))`,
+    ),
     uniqueIndex("conversations_external_id_key").on(t.userId, t.externalId).where(sql`${t.externalId} IS NOT NULL`),
     // Admin keys address a conversation by id alone; this finds its owner.
     index("conversations_id_idx").on(t.id),

@@ -109,15 +109,15 @@ export class SearchRepository {
     return rows.map((r) => ({
       position: { rank: Number(r.rank), at: r.at_text, kind: r.kind, id: r.id },
       hit: {
-      kind: r.kind,
-      conversationId: r.conversation_id,
-      conversationTitle: r.title,
-      messageId: r.kind === "message" ? r.id : null,
-      seq: r.seq === null ? null : Number(r.seq),
-      role: r.role,
-      rank: Number(r.rank),
-      snippet: toSnippet(r.snippet),
-      createdAt: r.at instanceof Date ? r.at : new Date(r.at),
+        kind: r.kind,
+        conversationId: r.conversation_id,
+        conversationTitle: r.title,
+        messageId: r.kind === "message" ? r.id : null,
+        seq: r.seq === null ? null : Number(r.seq),
+        role: r.role,
+        rank: Number(r.rank),
+        snippet: toSnippet(r.snippet),
+        createdAt: r.at instanceof Date ? r.at : new Date(r.at),
       },
     }));
   }

@@ -78,7 +78,9 @@ export class SearchService {
     const q = assertText("q", options.q, { max: MAX_SEARCH_QUERY }).trim();
     const limit = intInRange("limit", options.limit, 1, 100, 20);
     const excludeConversationId =
-      options.excludeConversationId === undefined ? undefined : assertUuid("excludeConversationId", options.excludeConversationId);
+      options.excludeConversationId === undefined
+        ? undefined
+        : assertUuid("excludeConversationId", options.excludeConversationId);
     const parsed = { ...parseSearchQuery(q), excludeConversationId };
     if (parsed.words === undefined && parsed.symbols.length === 0) {
       throw new ValidationError("q must contain a word or an emoji", { field: "q" });

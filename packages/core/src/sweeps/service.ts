@@ -15,6 +15,10 @@ export interface SweepResult {
   titledByDate: number;
   /** Runs whose lease expired (their node died), ended as `error` "interrupted". */
   interruptedRuns: number;
+  /** Summaries written for closed conversations. */
+  summariesWritten: number;
+  /** Summary attempts that failed (stored as warnings, retried with backoff). */
+  summaryFailures: number;
 }
 
 /** The part of the runs service the sweep uses. */
@@ -22,11 +26,17 @@ export interface RunLeaseSweeper {
   expireLeases(now?: Date): Promise<number>;
 }
 
+/** The part of the summaries service the sweep uses. */
+export interface PendingSummaries {
+  runPending(now?: Date): Promise<{ written: number; failed: number }>;
+}
+
 export class SweepsService {
   constructor(
     private readonly store: Store,
     private readonly lifecycle: LifecycleConfig,
     private readonly runs?: RunLeaseSweeper,
+    private readonly summaries?: PendingSummaries,
   ) {}
 
   async #batches(run: (batch: number) => Promise<number>): Promise<number> {
@@ -65,13 +75,25 @@ export class SweepsService {
     return this.#batches((batch) => this.store.statement((uow) => uow.conversations.backfillDateTitlesBatch(batch)));
   }
 
-  /** Runs every sweep once, in order: close conversations, abandon dialogs, delete, title, expire run leases. */
+  /**
+   * Runs every sweep once, in order: close conversations, abandon dialogs, delete,
+   * title, expire run leases, write the summaries closes left due.
+   */
   async runAll(now = this.store.clock()): Promise<SweepResult> {
     const closedInactive = await this.closeInactive(now);
     const abandonedDialogs = await this.abandonIdleDialogs(now);
     const deletedExpired = await this.deleteExpired(now);
     const titledByDate = await this.backfillTitles();
     const interruptedRuns = (await this.runs?.expireLeases(now)) ?? 0;
-    return { closedInactive, abandonedDialogs, deletedExpired, titledByDate, interruptedRuns };
+    const summaries = (await this.summaries?.runPending(now)) ?? { written: 0, failed: 0 };
+    return {
+      closedInactive,
+      abandonedDialogs,
+      deletedExpired,
+      titledByDate,
+      interruptedRuns,
+      summariesWritten: summaries.written,
+      summaryFailures: summaries.failed,
+    };
   }
 }
