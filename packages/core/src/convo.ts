@@ -30,6 +30,7 @@ import {
 } from "./summaries/index.js";
 import { SweepsService } from "./sweeps/service.js";
 import { UsersService } from "./users/service.js";
+import { type WebhooksOptions, WebhooksService } from "./webhooks/index.js";
 
 export interface ConvoOptions {
   /** PostgreSQL URL; when absent Convo runs embedded on PGlite. */
@@ -52,6 +53,8 @@ export interface ConvoOptions {
   runs?: RunsOptions;
   /** Conversation summaries: the model that writes them, or your own summarizer (see docs/memory.md). */
   summaries?: SummariesOptions;
+  /** Webhook delivery: retry schedule, timeout, concurrency, HTTP client. */
+  webhooks?: WebhooksOptions;
 }
 
 /** Opens the engine an options object describes, applying migrations. */
@@ -89,11 +92,18 @@ export class Convo {
   readonly exports: ExportService;
   /** Erasing a user, with a receipt of the rows removed per table. */
   readonly erasure: ErasureService;
+  /** Webhook subscriptions, the delivery log and the delivery pass. */
+  readonly webhooks: WebhooksService;
 
   constructor(
     readonly store: Store,
     lifecycle: Partial<LifecycleConfig> = {},
-    options: { runs?: RunsOptions; summaries?: SummariesOptions; onBackgroundError?: (error: unknown) => void } = {},
+    options: {
+      runs?: RunsOptions;
+      summaries?: SummariesOptions;
+      webhooks?: WebhooksOptions;
+      onBackgroundError?: (error: unknown) => void;
+    } = {},
   ) {
     this.lifecycle = { ...defaultLifecycle, ...lifecycle };
     this.users = new UsersService(store);
@@ -130,6 +140,7 @@ export class Convo {
     this.search = new SearchService(store);
     this.exports = new ExportService(store);
     this.erasure = new ErasureService(store);
+    this.webhooks = new WebhooksService(store, options.webhooks);
   }
 
   /**
@@ -171,6 +182,7 @@ export async function openConvo(options: ConvoOptions = {}): Promise<Convo> {
   return new Convo(store, options.lifecycle, {
     runs: options.runs,
     summaries: options.summaries,
+    webhooks: options.webhooks,
     onBackgroundError: options.onBackgroundError,
   });
 }

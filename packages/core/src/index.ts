@@ -154,3 +154,18 @@ export type {
 } from "./types.js";
 export type { UserInput } from "./users/service.js";
 export { assertJson, assertText, assertTitle, assertUuid, isUuid, MAX_TITLE_LENGTH, textProblem } from "./validation.js";
+export {
+  DEFAULT_RETRY_SCHEDULE_MS,
+  type NewWebhookSubscription,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookAttempt,
+  type WebhookDelivery,
+  type WebhookDeliveryDetail,
+  type WebhookDeliveryStatus,
+  type WebhookEventType,
+  type WebhookPassResult,
+  type WebhookSubscription,
+  type WebhookSubscriptionInput,
+  type WebhooksOptions,
+  WebhooksService,
+} from "./webhooks/index.js";
