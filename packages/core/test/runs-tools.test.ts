@@ -106,10 +106,10 @@ describe.each(engines)("run tools on %s", (engine) => {
     expect(call).toMatchObject({ name: "search_history", arguments: { query: "пиццу" }, success: true });
     const hits = (call!.result as { hits: { kind: string; content: string; conversationId: string }[] }).hits;
     // The message, and its conversation (titled from that message: titles and summaries are searched too).
-    expect(hits.map((h) => [h.kind, h.content]).sort()).toEqual([
-      ["conversation", "Обожаю пиццу с ананасами 🍕"],
-      ["message", "Обожаю пиццу с ананасами 🍕"],
-    ]);
+    // (The conversation's summary, written in the background after the close, may be part of its hit.)
+    expect(hits.map((h) => h.kind).sort()).toEqual(["conversation", "message"]);
+    expect(hits.find((h) => h.kind === "message")?.content).toBe("Обожаю пиццу с ананасами 🍕");
+    expect(hits.find((h) => h.kind === "conversation")?.content).toMatch(/^Обожаю пиццу с ананасами 🍕/);
     expect(hits.every((h) => h.conversationId === me.conversationId)).toBe(true);
     expect(events.at(-1)?.content).toContain("Обожаю пиццу с ананасами 🍕");
     expect(events.at(-1)?.content).not.toContain("Тоже люблю");

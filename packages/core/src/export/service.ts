@@ -42,6 +42,7 @@ export class ExportService {
         const rows = await this.store.read((uow) =>
           new ExportRepository(uow.db).batch(section.table, section.key, uid, batchSize, after),
         );
+        options.onBatch?.(section.type, rows.length);
         for (const row of rows) yield { type: section.type, data: camelRow(row) };
         if (rows.length < batchSize) break;
         const last = rows[rows.length - 1] as Record<string, unknown>;

@@ -30,4 +30,6 @@ export interface ExportRecord {
 export interface ExportOptions {
   /** Rows read per query (default 500): memory use is bounded by one batch. */
   batchSize?: number;
+  /** Called after each batch is read (progress bars, tests): the record type and the rows in it. */
+  onBatch?: (type: ExportRecordType, rows: number) => void;
 }
