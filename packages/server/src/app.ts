@@ -17,12 +17,14 @@ import { Metrics } from "./plugins/metrics.js";
 import { contextRoutes } from "./routes/context.js";
 import { conversationRoutes } from "./routes/conversations.js";
 import { dialogRoutes } from "./routes/dialogs.js";
+import { memoryRoutes } from "./routes/memory.js";
 import { messageRoutes } from "./routes/messages.js";
 import { opsRoutes } from "./routes/ops.js";
 import { runRoutes } from "./routes/runs.js";
 import { stateRoutes } from "./routes/state.js";
 import type { App } from "./routes/types.js";
 import { userRoutes } from "./routes/users.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { SseRegistry } from "./sse.js";
 
 export interface AppOptions {
@@ -164,6 +166,8 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     await contextRoutes(typed, deps);
     await runRoutes(typed, { ...deps, sse, shutdown: shutdown.signal });
     await dialogRoutes(typed, deps);
+    await memoryRoutes(typed, deps);
+    await webhookRoutes(typed, deps);
   });
   return { app, metrics, open };
 }

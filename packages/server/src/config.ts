@@ -26,6 +26,8 @@ export interface ServerConfig {
   corsOrigins: string[];
   /** Run the lifecycle sweeps every this many ms (0 = never). */
   sweepIntervalMs: number;
+  /** Run a webhook delivery pass every this many ms (default 2000; 0 = never). */
+  webhookIntervalMs?: number;
   logLevel: string;
   /** Background runs on this node (defaults in docs/runs.md). */
   runs?: {
@@ -70,6 +72,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       .map((s) => s.trim())
       .filter(Boolean),
     sweepIntervalMs: int(env.CONVO_SWEEP_INTERVAL_MS, 60_000),
+    webhookIntervalMs: int(env.CONVO_WEBHOOK_INTERVAL_MS, 2_000),
     logLevel: env.CONVO_LOG_LEVEL || "info",
     runs: {
       nodeId: env.CONVO_NODE_ID || undefined,

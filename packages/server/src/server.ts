@@ -8,6 +8,7 @@ import { buildApp } from "./app.js";
 import type { ServerConfig } from "./config.js";
 import type { App } from "./routes/types.js";
 import { SweepScheduler } from "./scheduler.js";
+import { WebhookScheduler } from "./webhook-scheduler.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -29,6 +30,8 @@ export interface RunningServer {
   url: string;
   open: boolean;
   scheduler: SweepScheduler;
+  /** The webhook delivery loop (runOnce for a pass now). */
+  webhooksScheduler: WebhookScheduler;
   close(): Promise<void>;
 }
 
@@ -114,6 +117,8 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
 
   const scheduler = new SweepScheduler(convo, { intervalMs: config.sweepIntervalMs, log: app.log, metrics });
   scheduler.start();
+  const webhooks = new WebhookScheduler(convo, { intervalMs: config.webhookIntervalMs ?? 2_000, log: app.log });
+  webhooks.start();
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `http://${host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
@@ -123,9 +128,10 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
     closing ??= (async () => {
       await app.close(); // stops accepting; waits for in-flight requests
       await scheduler.stop();
+      await webhooks.stop();
       if (!options.convo) await convo.close();
     })();
     return closing;
   };
-  return { app, convo, url, open, scheduler, close };
+  return { app, convo, url, open, scheduler, webhooksScheduler: webhooks, close };
 }
