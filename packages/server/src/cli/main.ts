@@ -1,5 +1,5 @@
 /**
- * The `convo` command: serve, migrate, sweep, keys, token. Every command has --help;
+ * The `convo` command: serve, migrate, sweep, keys, token, stats, import-legacy, summarize. Every command has --help;
  * failures print one clear line (and the cause with --verbose) and exit non-zero.
  */
 import { ApiKeysService, isConvoError, isUuid } from "@convo/core";
@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { mintToken } from "../auth/tokens.js";
 import { StartupError, startServer } from "../server.js";
 import { registerDialogCommands } from "./dialogs.js";
+import { registerMemoryCommands } from "./memory.js";
 import { configWith, openFromFlags, withDatabaseOptions } from "./options.js";
 
 const program = new Command()
@@ -114,6 +115,7 @@ withDatabaseOptions(keys.command("revoke <id>").description("Revoke an admin key
 });
 
 registerDialogCommands(program);
+registerMemoryCommands(program);
 
 program
   .command("token <userId>")
