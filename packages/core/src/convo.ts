@@ -8,8 +8,6 @@ import { defaultLifecycle, type LifecycleConfig } from "./config.js";
 import { ContextService } from "./context/service.js";
 import { ConversationsService } from "./conversations/service.js";
 import type { Engine } from "./db/engine.js";
-import { openPglite } from "./db/pglite.js";
-import { openPostgres } from "./db/postgres.js";
 import { AssistantAnalyticsService } from "./dialogs/analytics-service.js";
 import { AssistantSessionsService } from "./dialogs/service.js";
 import { ErasureService } from "./erasure/index.js";
@@ -57,11 +55,16 @@ export interface ConvoOptions {
   webhooks?: WebhooksOptions;
 }
 
-/** Opens the engine an options object describes, applying migrations. */
-export function openEngine(options: ConvoOptions): Promise<Engine> {
+/**
+ * Opens the engine an options object describes, applying migrations. The drivers are
+ * imported here, on first use: loading Convo (or only its types) loads neither.
+ */
+export async function openEngine(options: ConvoOptions): Promise<Engine> {
   if (options.databaseUrl) {
+    const { openPostgres } = await import("./db/postgres.js");
     return openPostgres({ databaseUrl: options.databaseUrl, schema: options.schema, poolSize: options.poolSize });
   }
+  const { openPglite } = await import("./db/pglite.js");
   return openPglite({
     dataDir: options.pglite ? undefined : (options.dataDir ?? "./.convo-data"),
     client: options.pglite,
@@ -108,7 +111,8 @@ export class Convo {
     this.lifecycle = { ...defaultLifecycle, ...lifecycle };
     this.users = new UsersService(store);
     this.conversations = new ConversationsService(store, this.lifecycle);
-    this.messages = new MessagesService(store, this.lifecycle);
+    // Late-bound: the run feed that announces messages is created below.
+    this.messages = new MessagesService(store, this.lifecycle, (message) => this.runs.feed.publishMessage(message));
     this.state = new StateService(store, this.conversations);
     // The summarizer resolves its model when it runs: the registry is built with the
     // runs below, and a provider that is not configured becomes a stored warning.
@@ -119,16 +123,19 @@ export class Convo {
       (async (input) => {
         const id = summaryModel || models?.defaultModel || "offline";
         if (id === "offline" || !models) return extractiveSummary(input);
-        return modelSummarizer(models.resolve(id))(input);
+        return modelSummarizer(await models.resolve(id))(input);
       });
     this.summaries = new SummariesService(store, { summarizer, onError: options.onBackgroundError });
     this.conversations.onClosed = (userId, conversationId) => this.summaries.summarizeSoon(userId, conversationId);
     this.context = new ContextService(store, this.lifecycle, this.summaries);
+    this.search = new SearchService(store);
     const built = createRuns({
       store,
       lifecycle: this.lifecycle,
       messages: this.messages,
       context: this.context,
+      // The search_history tool searches with full-text search (stems, titles, summaries).
+      history: { search: (userId, query, options) => this.search.history(userId, query, options) },
       options: options.runs,
       onError: options.onBackgroundError,
     });
@@ -137,7 +144,6 @@ export class Convo {
     this.sweeps = new SweepsService(store, this.lifecycle, this.runs, this.summaries);
     this.dialogs = new AssistantSessionsService(store);
     this.dialogAnalytics = new AssistantAnalyticsService(store);
-    this.search = new SearchService(store);
     this.exports = new ExportService(store);
     this.erasure = new ErasureService(store);
     this.webhooks = new WebhooksService(store, options.webhooks);

@@ -44,6 +44,13 @@ export const Env = z.string().max(LIMITS.envLength).describe("Deployment, e.g. p
 /** A seq or `after` cursor in a query string. */
 export const QuerySeq = QueryInt(0, LIMITS.maxSeq);
 
+/** `GET /healthz`: the process is up. */
+export const HealthBody = z.object({ status: z.literal("ok") }).describe("Health");
+/** `GET /readyz`: the database answers and migrations are applied. */
+export const ReadyBody = z
+  .object({ status: z.literal("ready"), engine: z.enum(["pglite", "postgres"]), migrations: z.literal("applied") })
+  .describe("Ready");
+
 // The types of the schemas above, for handlers and clients.
 export type Uuid = z.infer<typeof Uuid>;
 export type IsoTime = z.infer<typeof IsoTime>;
@@ -53,3 +60,5 @@ export type IdParams = z.infer<typeof IdParams>;
 export type ClientId = z.infer<typeof ClientId>;
 export type Env = z.infer<typeof Env>;
 export type QuerySeq = z.infer<typeof QuerySeq>;
+export type HealthBody = z.infer<typeof HealthBody>;
+export type ReadyBody = z.infer<typeof ReadyBody>;

@@ -4,77 +4,14 @@
  * the user's profile — read in one transaction.
  */
 import type { LifecycleConfig } from "../config.js";
+import { toConversation } from "../conversations/index.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
 import type { RollingSummary } from "../summaries/types.js";
-import { type Conversation, type ConversationStatus, toConversation } from "../types.js";
 import { assertText, assertUuid, intInRange } from "../validation.js";
-import { type BudgetCandidate, type ContextBudgetReceipt, fitToBudget } from "./budget.js";
+import { type BudgetCandidate, fitToBudget } from "./budget.js";
 import { tokenCounter } from "./tokens.js";
-
-/** A message as the model sees it. */
-export interface ContextMessage {
-  id?: string;
-  seq?: number;
-  role: string;
-  content: string;
-  parts?: unknown[] | null;
-  clientMessageId?: string | null;
-  createdAt?: Date;
-}
-
-export interface SessionHistoryItem {
-  id: string;
-  title: string | null;
-  status: ConversationStatus;
-  startedAt: Date;
-  endedAt: Date;
-  messageCount: number;
-  summary: string | null;
-}
-
-export interface LoadContextOptions {
-  /** The current conversation; default: the user's active one, if any. */
-  conversationId?: string;
-  /** Last N messages of the current conversation (default 20, at most 200). */
-  historyLimit?: number;
-  /** Previous conversations to describe (default 3, at most 20). */
-  sessionsLimit?: number;
-  /** Messages the client already holds; merged in without duplicates. */
-  history?: ContextMessage[];
-  env?: string;
-  /**
-   * Fit the profile, the rolling summary, the newest messages and the previous
-   * conversations into this many tokens, and answer a receipt (`budget`). With a budget
-   * `historyLimit` defaults to 200 and the budget decides. See docs/memory.md.
-   */
-  tokenBudget?: number;
-  /** The model the context is for: OpenAI models are counted exactly, others estimated. */
-  model?: string;
-  /**
-   * With a budget: when older turns no longer fit, extend the conversation's rolling
-   * summary to stand in for them (default true). The messages themselves stay.
-   */
-  rollSummary?: boolean;
-}
-
-/** The rolling summary in a context: it stands in for turns `fromSeq..toSeq`. */
-export interface ContextRollingSummary {
-  content: string;
-  fromSeq: number;
-  toSeq: number;
-}
-
-export interface Context {
-  conversation: Conversation | null;
-  conversationHistory: ContextMessage[];
-  sessionHistory: SessionHistoryItem[];
-  userProfile: Record<string, unknown>;
-  /** With a token budget: the rolling summary standing in for older turns, if one is included. */
-  rollingSummary?: ContextRollingSummary | null;
-  /** With a token budget: what went in, what was left out, and the tokens of each part. */
-  budget?: ContextBudgetReceipt;
-}
+import type { Context, ContextMessage, HistoryHit, LoadContextOptions, SessionHistoryItem } from "./types.js";
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
@@ -265,5 +202,27 @@ export class ContextService {
         userProfile: user.profile,
       };
     });
+  }
+
+  /**
+   * The user's own earlier messages containing `query` (case-insensitive, literal),
+   * newest first, noise left out; `excludeConversationId` leaves one conversation out.
+   *
+   * @example
+   * const hits = await convo.context.searchHistory(userId, "кот", { limit: 5 });
+   */
+  async searchHistory(
+    userId: string,
+    query: string,
+    options: { limit?: number; excludeConversationId?: string } = {},
+  ): Promise<HistoryHit[]> {
+    const uid = assertUuid("userId", userId);
+    const text = assertText("query", query, { max: 200 });
+    const limit = intInRange("limit", options.limit, 1, 100, 5);
+    const exclude =
+      options.excludeConversationId === undefined
+        ? undefined
+        : assertUuid("excludeConversationId", options.excludeConversationId);
+    return this.store.read((uow) => uow.history.search(uid, text, limit, exclude));
   }
 }

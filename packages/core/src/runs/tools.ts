@@ -5,16 +5,17 @@
  */
 import { type ToolSet, tool } from "ai";
 import { z } from "zod";
-import { SearchService, snippetText } from "../search/index.js";
-import type { Store } from "../store.js";
+import type { HistoryHit } from "../context/index.js";
 
 /** What a tool knows about the run calling it (also passed as the AI SDK's `experimental_context`). */
 export interface RunToolContext {
   userId: string;
   conversationId: string;
   runId: string;
-  /** The store, for tools that read Convo's data (always filter on `userId`). */
-  store: Store;
+  /** The run's clock ("now" for this run; tests move it). */
+  now(): Date;
+  /** Full-text search over the run user's own earlier conversations, outside this one. */
+  searchHistory(query: string, limit: number): Promise<HistoryHit[]>;
 }
 
 /**
@@ -44,7 +45,6 @@ function localTime(now: Date, timeZone: string): string {
 
 /** Convo's built-in tools for one run. */
 export function builtInTools(context: RunToolContext): ToolSet {
-  const { store } = context;
   return {
     current_time: tool({
       description: "The current date and time, optionally in an IANA time zone such as Europe/Moscow.",
@@ -52,7 +52,7 @@ export function builtInTools(context: RunToolContext): ToolSet {
         timeZone: z.string().min(1).max(64).optional().describe("IANA time zone, e.g. Europe/Moscow; default UTC"),
       }),
       execute: async ({ timeZone }) => {
-        const now = store.clock();
+        const now = context.now();
         const zone = timeZone ?? "UTC";
         // Intl throws a RangeError for an unknown zone: the model gets it as the tool's error.
         return { iso: now.toISOString(), timeZone: zone, local: localTime(now, zone) };
@@ -66,19 +66,15 @@ export function builtInTools(context: RunToolContext): ToolSet {
         limit: z.number().int().min(1).max(20).optional().describe("At most this many hits (default 5)"),
       }),
       execute: async ({ query, limit }) => {
-        const page = await new SearchService(store).query(context.userId, {
-          q: query,
-          limit: limit ?? 5,
-          excludeConversationId: context.conversationId,
-        });
+        const hits = await context.searchHistory(query, limit ?? 5);
         return {
           query,
-          hits: page.items.map((h) => ({
+          hits: hits.map((h) => ({
+            kind: h.kind ?? "message",
             conversationId: h.conversationId,
             conversationTitle: h.conversationTitle,
-            kind: h.kind,
             role: h.role,
-            content: snippetText(h.snippet),
+            content: h.content.length > 500 ? `${h.content.slice(0, 500)}…` : h.content,
             createdAt: h.createdAt.toISOString(),
           })),
         };

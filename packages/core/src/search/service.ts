@@ -1,5 +1,6 @@
 /** The search use case: checks the query, pages by an opaque cursor bound to the user and query. */
 import { createHash } from "node:crypto";
+import type { HistoryHit } from "../context/types.js";
 import { BadRequestError, ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
 import { assertText, assertUuid, intInRange } from "../validation.js";
@@ -98,5 +99,33 @@ export class SearchService {
         nextCursor: hasMore && last ? encode(scope, last.position) : null,
       };
     });
+  }
+
+  /**
+   * The `search_history` tool's search: the best `limit` hits outside one conversation,
+   * as plain text (snippet without marks).
+   *
+   * @example
+   * const hits = await convo.search.history(userId, "кот", { limit: 5, excludeConversationId: current });
+   */
+  async history(
+    userId: string,
+    query: string,
+    options: { limit: number; excludeConversationId?: string },
+  ): Promise<HistoryHit[]> {
+    const page = await this.query(userId, {
+      q: query,
+      limit: options.limit,
+      excludeConversationId: options.excludeConversationId,
+    });
+    return page.items.map((h) => ({
+      kind: h.kind,
+      conversationId: h.conversationId,
+      conversationTitle: h.conversationTitle,
+      seq: h.seq,
+      role: h.role,
+      content: snippetText(h.snippet),
+      createdAt: h.createdAt,
+    }));
   }
 }

@@ -4,7 +4,7 @@
  * 500 characters. Extending a summary keeps its goal and adds the new key lines, the
  * oldest key lines giving way when the text would grow too long.
  */
-import { heuristicTitle, stripMarkup } from "../conversations/titles.js";
+import { heuristicTitle, stripMarkup } from "../conversations/index.js";
 import { MAX_SUMMARY_LENGTH, type SummaryInput } from "./types.js";
 
 const GOAL = "Goal: ";

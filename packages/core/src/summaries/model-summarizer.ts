@@ -1,7 +1,7 @@
 /** A summarizer backed by a language model through the AI SDK. */
 import type { LanguageModelV3 } from "@ai-sdk/provider";
 import { generateText } from "ai";
-import { heuristicTitle } from "../conversations/titles.js";
+import { heuristicTitle } from "../conversations/index.js";
 import { MAX_SUMMARY_LENGTH, type Summarizer } from "./types.js";
 
 const SYSTEM = `You write the memory of a chat assistant. Summarize the conversation for the assistant's future self in at most ${MAX_SUMMARY_LENGTH} characters: the user's goal, decisions, facts about the user, open questions. Write in the conversation's language. Plain text, no preamble.`;

@@ -6,30 +6,7 @@
  */
 import type { LifecycleConfig } from "../config.js";
 import type { Store } from "../store.js";
-
-export interface SweepResult {
-  closedInactive: number;
-  /** Active assistant dialogs abandoned after `dialogInactivityMs` without activity. */
-  abandonedDialogs: number;
-  deletedExpired: number;
-  titledByDate: number;
-  /** Runs whose lease expired (their node died), ended as `error` "interrupted". */
-  interruptedRuns: number;
-  /** Summaries written for closed conversations. */
-  summariesWritten: number;
-  /** Summary attempts that failed (stored as warnings, retried with backoff). */
-  summaryFailures: number;
-}
-
-/** The part of the runs service the sweep uses. */
-export interface RunLeaseSweeper {
-  expireLeases(now?: Date): Promise<number>;
-}
-
-/** The part of the summaries service the sweep uses. */
-export interface PendingSummaries {
-  runPending(now?: Date): Promise<{ written: number; failed: number }>;
-}
+import type { PendingSummaries, RunLeaseSweeper, SweepResult } from "./types.js";
 
 export class SweepsService {
   constructor(
