@@ -62,7 +62,13 @@ export interface FitResult<M, S> {
   receipt: Omit<ContextBudgetReceipt, "rolled">;
 }
 
-/** Fits the candidates into the budget (see the module comment for the order). */
+/**
+ * Fits the candidates into the budget (see the module comment for the order).
+ *
+ * @example
+ * const counter = await tokenCounter("openai:gpt-4o-mini");
+ * const { messages, receipt } = fitToBudget({ budget: 500, counter, messages: candidates, sessions: [] });
+ */
 export function fitToBudget<M, S>(input: FitInput<M, S>): FitResult<M, S> {
   const { budget, counter } = input;
   let used = 0;

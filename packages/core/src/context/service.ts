@@ -15,14 +15,24 @@ import type { Context, ContextMessage, HistoryHit, LoadContextOptions, SessionHi
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
-/** How a previous conversation is shown to the model (and counted against a budget). */
+/**
+ * How a previous conversation is shown to the model (and counted against a budget).
+ *
+ * @example
+ * sessionLine(context.sessionHistory[0]); // "- «Стикер с котом», 2026-11-20–2026-11-20, 6 messages, closed: Goal: …"
+ */
 export function sessionLine(s: SessionHistoryItem): string {
   const title = s.title ? `«${s.title}»` : "(untitled)";
   const summary = s.summary ? `: ${s.summary}` : "";
   return `- ${title}, ${day(s.startedAt)}–${day(s.endedAt)}, ${s.messageCount} messages, ${s.status}${summary}`;
 }
 
-/** The profile as the model sees it (and as a budget counts it); undefined when empty. */
+/**
+ * The profile as the model sees it (and as a budget counts it); undefined when empty.
+ *
+ * @example
+ * profileText({ name: "Аня" }); // '{"name":"Аня"}'
+ */
 export function profileText(profile: Record<string, unknown>): string | undefined {
   return Object.keys(profile).length > 0 ? JSON.stringify(profile) : undefined;
 }

@@ -23,7 +23,12 @@ export interface TokenCounter {
 const CL100K = /^(gpt-4(?!o|\.\d)|gpt-4-turbo|gpt-3\.5|text-embedding-(ada|3))/;
 const O200K = /^(gpt-4o|gpt-4\.\d|gpt-5|o\d|chatgpt-4o|gpt-oss|codex)/;
 
-/** Which encoding a model id (`openai:gpt-4o-mini`, `gpt-4o`, `anthropic:…`) is counted with. */
+/**
+ * Which encoding a model id (`openai:gpt-4o-mini`, `gpt-4o`, `anthropic:…`) is counted with.
+ *
+ * @example
+ * encodingFor("openai:gpt-4"); // { encoding: "cl100k_base", exact: true }
+ */
 export function encodingFor(model: string | undefined): { encoding: Encoding; exact: boolean } {
   if (!model) return { encoding: "o200k_base", exact: false };
   const colon = model.indexOf(":");

@@ -13,7 +13,12 @@ export const MAX_SEARCH_QUERY = 500;
 const PICTOGRAPH = /\p{Extended_Pictographic}(?:\uFE0F|\u200D\p{Extended_Pictographic})*/gu;
 const WORD_CHAR = /[\p{L}\p{N}]/u;
 
-/** Splits a query into its words (for the text-search parser) and its emoji (matched literally). */
+/**
+ * Splits a query into its words (for the text-search parser) and its emoji (matched literally).
+ *
+ * @example
+ * parseSearchQuery("кот 🐱"); // { words: "кот", symbols: ["🐱"] }
+ */
 export function parseSearchQuery(q: string): SearchQuery {
   const symbols = [...new Set(q.match(PICTOGRAPH) ?? [])];
   const words = q.replace(PICTOGRAPH, " ").trim();
@@ -52,7 +57,12 @@ function decode(scope: string, cursor: string): SearchPosition {
   return { rank: r, at: t, kind: k as SearchHitKind, id: i };
 }
 
-/** A snippet as plain text: the `<mark>` tags removed and the HTML escapes undone. */
+/**
+ * A snippet as plain text: the `<mark>` tags removed and the HTML escapes undone.
+ *
+ * @example
+ * snippetText("<mark>кот</mark> &amp; пёс"); // "кот & пёс"
+ */
 export function snippetText(snippet: string): string {
   return snippet
     .replace(/<\/?mark>/g, "")

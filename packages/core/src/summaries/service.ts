@@ -14,7 +14,12 @@ import { extractiveSummary } from "./extractive.js";
 import { type DueConversation, MAX_SUMMARY_INPUT_MESSAGES, SummariesRepository } from "./repository.js";
 import type { RollingSummary, SummarizeResult, Summarizer } from "./types.js";
 
-/** A summary could not be written (the model failed); the warning is stored and the sweep retries. */
+/**
+ * A summary could not be written (the model failed); the warning is stored and the sweep retries.
+ *
+ * @example
+ * try { await convo.summaries.summarize(userId, id); } catch (e) { if (e instanceof SummaryFailedError) console.warn(e.message, e.cause); }
+ */
 export class SummaryFailedError extends ConvoError {
   constructor(conversationId: string, cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);
