@@ -5,6 +5,7 @@ import { profileText, sessionLine } from "../src/context/service.js";
 import { encodingFor } from "../src/context/tokens.js";
 import { type Convo, extractiveSummary, type SummaryInput } from "../src/index.js";
 import { engines, openTestConvo, rawQuery, testClock } from "./support/engines.js";
+import { scriptedModel, textParts, untilEnd } from "./support/runs.js";
 
 const MINUTE = 60_000;
 
@@ -256,5 +257,34 @@ describe.each(engines)("context token budget on %s", (engine) => {
       ),
     ).toBe(true);
     expect((await convo.conversations.summary(user.id, c.id)).messageCount).toBe(80);
+  });
+
+  it("fits a run's prompt into the runs' contextTokenBudget, with the rolling summary in the system message", async () => {
+    const model = scriptedModel(textParts(["Хорошо"]));
+    const rec = recordingSummarizer();
+    const convo = await openTestConvo(engine, {
+      summaries: { summarizer: rec.summarizer },
+      runs: { contextTokenBudget: 300, models: { models: { "openai:gpt-4o-mini": model }, defaultModel: "openai:gpt-4o-mini" } },
+    });
+    const { user } = await convo.users.create({});
+    const c = await convo.conversations.create(user.id);
+    for (let i = 0; i < 40; i++) {
+      await convo.messages.append(user.id, c.id, {
+        role: i % 2 ? "assistant" : "user",
+        content: `Реплика номер ${i} про кота и его шляпу, которая очень нравится пользователю`,
+      });
+    }
+    const { run } = await convo.runs.start(user.id, c.id, { content: "Что дальше?" });
+    expect((await untilEnd(convo, user.id, run.id)).at(-1)?.type).toBe("done");
+    const prompt = model.doStreamCalls[0]?.prompt ?? [];
+    const system = prompt
+      .filter((m) => m.role === "system")
+      .map((m) => String(m.content))
+      .join("\n");
+    expect(system).toContain("Earlier in this conversation");
+    const turns = prompt.filter((m) => m.role === "user" || m.role === "assistant");
+    expect(turns.length).toBeGreaterThan(1);
+    expect(turns.length).toBeLessThan(41);
+    expect(rec.calls).toHaveLength(1);
   });
 });

@@ -36,6 +36,8 @@ export interface ServerConfig {
     maxRunsPerUser?: number;
     leaseMs?: number;
     heartbeatMs?: number;
+    /** Fit each run's context into this many tokens (docs/memory.md). */
+    contextTokenBudget?: number;
     /** Pace of the built-in offline model's stream, ms per chunk. */
     offlineChunkDelayMs?: number;
   };
@@ -80,6 +82,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       maxRunsPerUser: optionalInt(env.CONVO_MAX_RUNS_PER_USER),
       leaseMs: optionalInt(env.CONVO_RUN_LEASE_MS),
       heartbeatMs: optionalInt(env.CONVO_RUN_HEARTBEAT_MS),
+      contextTokenBudget: optionalInt(env.CONVO_CONTEXT_TOKEN_BUDGET),
       offlineChunkDelayMs: optionalInt(env.CONVO_OFFLINE_CHUNK_DELAY_MS),
     },
   };

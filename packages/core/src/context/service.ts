@@ -136,7 +136,8 @@ export class ContextService {
         // Roll far enough that the kept turns fill at most half of the room left for
         // messages: the next turns then fit for a while before the summary rolls again.
         const profileTokens = result.receipt.parts.find((p) => p.kind === "profile" && p.included)?.tokens ?? 0;
-        const room = Math.max(0, budget - profileTokens - ROLLING_SUMMARY_RESERVE) / 2;
+        const reserve = Math.min(ROLLING_SUMMARY_RESERVE, Math.floor(budget / 4));
+        const room = Math.max(0, budget - profileTokens - reserve) / 2;
         let sum = 0;
         let toSeq = (stored[0]?.seq ?? covered + 1) - 1;
         for (let i = messages.length - 1; i >= 0; i--) {
@@ -147,6 +148,9 @@ export class ContextService {
             break;
           }
         }
+        // The newest turn is never rolled away: it is what the model answers.
+        const newest = stored[stored.length - 1]?.seq;
+        if (newest !== undefined) toSeq = Math.min(toSeq, newest - 1);
         if (toSeq > covered) {
           const next = await this.summaries.roll(conversation.userId, conversation.id, toSeq);
           if (next && next.toSeq > covered) {
