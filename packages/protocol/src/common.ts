@@ -34,7 +34,13 @@ export const errorResponses = {
 export const UserIdParams = z.strictObject({ userId: z.uuid() });
 export const IdParams = z.strictObject({ id: z.uuid() });
 
-/** Query-string integers arrive as text. */
+/**
+ * Query-string integers arrive as text: a schema that coerces and bounds them.
+ *
+ * @example
+ * const ListQuery = z.strictObject({ limit: QueryInt(1, 100).optional() });
+ * ListQuery.parse({ limit: "20" }); // { limit: 20 }
+ */
 export const QueryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** A client-chosen id (`clientMessageId`, `externalId`). */

@@ -53,7 +53,15 @@ export interface BuiltApp {
   open: boolean;
 }
 
-/** Builds the HTTP application around `convo` (not listening yet). */
+/**
+ * Builds the HTTP application around `convo` (not listening yet): for tests with
+ * `app.inject`, or to listen yourself; `startServer` does the rest of a deployment.
+ *
+ * @example
+ * const convo = await openConvo({ dataDir: "memory://" });
+ * const { app } = await buildApp({ convo, jwtSecret: process.env.CONVO_JWT_SECRET });
+ * const res = await app.inject({ method: "GET", url: "/healthz" }); // 200 { status: "ok" }
+ */
 export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   const { convo } = options;
   const app = Fastify({
