@@ -88,17 +88,35 @@ describe.each(engines)("webhooks on %s", (engine) => {
     expect(events.map((e) => e.type).sort()).toEqual(["conversation.closed", "dialog.closed", "run.completed"]);
 
     const pass1 = await first.webhooks.runExclusive(clock.now());
-    expect(pass1).toEqual({ dispatched: 3, delivered: 0, retrying: 3, failed: 0 });
-    expect(await first.webhooks.runExclusive(clock.now())).toEqual({ dispatched: 0, delivered: 0, retrying: 0, failed: 0 });
+    expect(pass1).toEqual({ dispatched: 3, delivered: 0, retrying: 3, failed: 0, purged: 0 });
+    expect(await first.webhooks.runExclusive(clock.now())).toEqual({
+      dispatched: 0,
+      delivered: 0,
+      retrying: 0,
+      failed: 0,
+      purged: 0,
+    });
 
     // The node restarts; the receiver comes back; the backoff has passed.
     await first.close();
     first = undefined;
     second = await node(engine, schema, clock.now);
     clock.advance(5_000);
-    expect(await second.webhooks.runExclusive(clock.now())).toEqual({ dispatched: 0, delivered: 3, retrying: 0, failed: 0 });
+    expect(await second.webhooks.runExclusive(clock.now())).toEqual({
+      dispatched: 0,
+      delivered: 3,
+      retrying: 0,
+      failed: 0,
+      purged: 0,
+    });
     clock.advance(60 * 60_000);
-    expect(await second.webhooks.runExclusive(clock.now())).toEqual({ dispatched: 0, delivered: 0, retrying: 0, failed: 0 });
+    expect(await second.webhooks.runExclusive(clock.now())).toEqual({
+      dispatched: 0,
+      delivered: 0,
+      retrying: 0,
+      failed: 0,
+      purged: 0,
+    });
 
     // Each event reached the receiver successfully exactly once, by id; every request is validly signed.
     const ok = hook.received.filter((r) => r.answered === 204).map((r) => r.headers["webhook-id"]);
@@ -125,6 +143,11 @@ describe.each(engines)("webhooks on %s", (engine) => {
     const detail = await second.webhooks.delivery(log.items[0]?.id as string);
     expect(detail.log.map((a) => a.statusCode)).toEqual([500, 204]);
     expect(detail.payload.type).toBe(detail.eventType);
+
+    // After the retention (30 days) the events go, with their deliveries and log.
+    clock.advance(31 * 24 * 60 * 60_000);
+    expect(await second.webhooks.runExclusive(clock.now())).toMatchObject({ purged: 3 });
+    expect(await rawQuery(second, "SELECT 1 FROM webhook_attempts")).toEqual([]);
   });
 
   it("gives up after the retry schedule, and lets one delivering pass run at a time", async () => {

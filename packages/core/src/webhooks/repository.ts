@@ -133,6 +133,26 @@ export class WebhooksRepository {
     return Number(rows[0]?.n ?? 0);
   }
 
+  /**
+   * Deletes up to `limit` events created before `before` that have been fanned out and
+   * have no pending delivery, with their deliveries and attempts (cascade).
+   */
+  async purge(before: Date, limit: number): Promise<number> {
+    const rows = await queryRows(
+      this.db,
+      sql`WITH picked AS MATERIALIZED (
+            SELECT e.user_id, e.id FROM webhook_events e
+            WHERE e.created_at < ${before.toISOString()}::timestamptz AND e.dispatched_at IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
+                              WHERE d.user_id = e.user_id AND d.event_id = e.id AND d.status = 'pending')
+            LIMIT ${limit} FOR UPDATE SKIP LOCKED
+          )
+          DELETE FROM webhook_events t USING picked WHERE t.user_id = picked.user_id AND t.id = picked.id
+          RETURNING t.id`,
+    );
+    return rows.length;
+  }
+
   /** Pending deliveries due by `now`, oldest due first. */
   async due(now: Date, limit: number): Promise<DueDelivery[]> {
     const rows = await queryRows<Record<string, unknown>>(

@@ -9,6 +9,7 @@
  * every attempt is logged. A receiver that is down loses nothing: the deliveries wait
  * in the table, across restarts of any node. Delivery is at least once: a node that
  * dies after the receiver answered but before the result was stored sends it again.
+ * Events and their log are deleted 30 days (`retentionMs`) after nothing is pending.
  */
 import { randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
@@ -85,6 +86,7 @@ export class WebhooksService {
   readonly #concurrency: number;
   readonly #batchSize: number;
   readonly #fetch: typeof fetch;
+  readonly #retentionMs: number;
 
   constructor(
     private readonly store: Store,
@@ -95,6 +97,7 @@ export class WebhooksService {
     this.#concurrency = options.concurrency ?? 8;
     this.#batchSize = options.batchSize ?? 100;
     this.#fetch = options.fetch ?? fetch;
+    this.#retentionMs = options.retentionMs ?? 30 * 24 * 60 * 60 * 1000;
   }
 
   /**
@@ -197,7 +200,7 @@ export class WebhooksService {
    * under `runExclusive` (the server's scheduler does) so one node delivers at a time.
    */
   async deliverPending(now = this.store.clock(), maxBatches = 10): Promise<WebhookPassResult> {
-    const result: WebhookPassResult = { dispatched: 0, delivered: 0, retrying: 0, failed: 0 };
+    const result: WebhookPassResult = { dispatched: 0, delivered: 0, retrying: 0, failed: 0, purged: 0 };
     for (let i = 0; i < maxBatches; i++) {
       const n = await this.store.statement((uow) => new WebhooksRepository(uow.db).dispatch(now, this.#batchSize));
       result.dispatched += n;
@@ -210,6 +213,12 @@ export class WebhooksService {
         result[outcome]++;
       });
       if (due.length < this.#batchSize) break;
+    }
+    const before = new Date(now.getTime() - this.#retentionMs);
+    for (let i = 0; i < maxBatches; i++) {
+      const n = await this.store.statement((uow) => new WebhooksRepository(uow.db).purge(before, this.#batchSize));
+      result.purged += n;
+      if (n < this.#batchSize) break;
     }
     return result;
   }

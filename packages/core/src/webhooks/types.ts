@@ -84,6 +84,8 @@ export interface WebhooksOptions {
   concurrency?: number;
   /** Events fanned out and deliveries sent per batch (default 100). */
   batchSize?: number;
+  /** Events and their delivery log are kept this long once nothing is pending (default 30 days). */
+  retentionMs?: number;
   /** The HTTP client (default the global fetch); tests and proxies may replace it. */
   fetch?: typeof fetch;
 }
@@ -97,4 +99,6 @@ export interface WebhookPassResult {
   retrying: number;
   /** Deliveries that used up their retries. */
   failed: number;
+  /** Old events removed with their delivery log (past the retention). */
+  purged: number;
 }
