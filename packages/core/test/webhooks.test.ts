@@ -1,10 +1,20 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { MockLanguageModelV3 } from "ai/test";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { type Convo, openConvo } from "../src/index.js";
-import { dropSchema, type EngineName, engineOptions, engines, rawQuery, testClock, testSchemaName } from "./support/engines.js";
-import { untilEnd } from "./support/runs.js";
+import {
+  dropSchema,
+  type EngineName,
+  engineOptions,
+  engines,
+  openTestConvo,
+  rawQuery,
+  testClock,
+  testSchemaName,
+} from "./support/engines.js";
+import { gate, scriptedModel, textParts, untilEnd } from "./support/runs.js";
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -182,5 +192,42 @@ describe.each(engines)("webhooks on %s", (engine) => {
     await expect(convo.webhooks.subscribe({ url: hook.url, events: ["run.exploded" as never] })).rejects.toMatchObject({
       code: "VALIDATION_FAILED",
     });
+  });
+
+  it("writes run.failed, run.cancelled and dialog.closed from every path that makes them (cancel, provider error, sweep)", async () => {
+    const held = gate();
+    const slow = scriptedModel([held.promise, ...textParts(["поздно"])]);
+    const failing = new MockLanguageModelV3({
+      doStream: async () => {
+        throw new Error("provider down");
+      },
+    });
+    const clock = testClock();
+    const convo = await openTestConvo(engine, {
+      clock: clock.now,
+      runs: { maxRetries: 0, models: { models: { slow, failing }, defaultModel: "slow" } },
+    });
+    await convo.webhooks.subscribe({ url: "http://127.0.0.1:9/hooks", events: ["run.failed", "run.cancelled", "dialog.closed"] });
+    const { user } = await convo.users.create({});
+    const a = await convo.conversations.create(user.id);
+    const cancelled = (await convo.runs.start(user.id, a.id, { content: "Подожди" })).run;
+    await convo.runs.cancel(user.id, cancelled.id);
+    held.open();
+    await untilEnd(convo, user.id, cancelled.id);
+    const b = await convo.conversations.create(user.id);
+    const failed = (await convo.runs.start(user.id, b.id, { content: "Ошибка", model: "failing" })).run;
+    await untilEnd(convo, user.id, failed.id);
+    await convo.dialogs.create(user.id);
+    clock.advance(31 * 60_000);
+    expect((await convo.sweeps.runAll()).abandonedDialogs).toBe(1);
+    const events = await rawQuery<{ type: string; data: { runId?: string; status: string } }>(
+      convo,
+      "SELECT type, data FROM webhook_events ORDER BY created_at",
+    );
+    expect(events.map((e) => [e.type, e.data.runId ?? null, e.data.status])).toEqual([
+      ["run.cancelled", cancelled.id, "cancelled"],
+      ["run.failed", failed.id, "error"],
+      ["dialog.closed", null, "abandoned"],
+    ]);
   });
 });
