@@ -2,7 +2,6 @@
 import { NotFoundError } from "../errors.js";
 import type { Store } from "../store.js";
 import { assertUuid } from "../validation.js";
-import { ErasureRepository } from "./repository.js";
 import { ERASED_TABLES, type ErasedTable, type ErasureReceipt } from "./types.js";
 
 export class ErasureService {
@@ -21,7 +20,7 @@ export class ErasureService {
   async erase(userId: string): Promise<ErasureReceipt> {
     const uid = assertUuid("userId", userId);
     return this.store.transaction(async (uow) => {
-      const repo = new ErasureRepository(uow.db);
+      const repo = uow.erasure;
       if (!(await repo.lockUser(uid))) throw new NotFoundError("user", uid);
       const tables = {} as Record<ErasedTable, number>;
       let total = 0;

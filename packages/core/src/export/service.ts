@@ -7,7 +7,6 @@
 import { NotFoundError } from "../errors.js";
 import type { Store } from "../store.js";
 import { assertUuid, intInRange } from "../validation.js";
-import { ExportRepository } from "./repository.js";
 import { EXPORT_SECTIONS, type ExportOptions, type ExportRecord } from "./types.js";
 
 const camel = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -39,9 +38,7 @@ export class ExportService {
     for (const section of EXPORT_SECTIONS) {
       let after: unknown[] | undefined;
       for (;;) {
-        const rows = await this.store.read((uow) =>
-          new ExportRepository(uow.db).batch(section.table, section.key, uid, batchSize, after),
-        );
+        const rows = await this.store.read((uow) => uow.exports.batch(section.table, section.key, uid, batchSize, after));
         options.onBatch?.(section.type, rows.length);
         for (const row of rows) yield { type: section.type, data: camelRow(row) };
         if (rows.length < batchSize) break;

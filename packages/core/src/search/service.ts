@@ -4,7 +4,7 @@ import type { HistoryHit } from "../context/types.js";
 import { BadRequestError, ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
 import { assertText, assertUuid, intInRange } from "../validation.js";
-import { type SearchQuery, SearchRepository } from "./repository.js";
+import type { SearchQuery } from "./repository.js";
 import type { SearchHitKind, SearchOptions, SearchPage, SearchPosition } from "./types.js";
 
 /** Longest query accepted, in characters. */
@@ -99,7 +99,7 @@ export class SearchService {
     const scope = `search:${uid}:${q}:${excludeConversationId ?? ""}`;
     const after = options.cursor === undefined ? undefined : decode(scope, options.cursor);
     return this.store.read(async (uow) => {
-      const rows = await new SearchRepository(uow.db).page(uid, parsed, limit, after);
+      const rows = await uow.search.page(uid, parsed, limit, after);
       const page = rows.slice(0, limit);
       const hasMore = rows.length > limit;
       const last = page[page.length - 1];

@@ -11,7 +11,7 @@ import { ConvoError, NotFoundError } from "../errors.js";
 import type { Store } from "../store.js";
 import { assertUuid, intInRange } from "../validation.js";
 import { extractiveSummary } from "./extractive.js";
-import { type DueConversation, MAX_SUMMARY_INPUT_MESSAGES, SummariesRepository } from "./repository.js";
+import { type DueConversation, MAX_SUMMARY_INPUT_MESSAGES } from "./repository.js";
 import type { RollingSummary, SummarizeResult, Summarizer } from "./types.js";
 
 /**
@@ -63,10 +63,10 @@ export class SummariesService {
   async #summarizeOne(conversation: DueConversation): Promise<{ outcome: Outcome; error?: unknown }> {
     const { userId, id, summarySeq, lastSeq } = conversation;
     const turns = await this.store.read((uow) =>
-      new SummariesRepository(uow.db).turns(userId, id, summarySeq, lastSeq, MAX_SUMMARY_INPUT_MESSAGES),
+      uow.summaries.turns(userId, id, summarySeq, lastSeq, MAX_SUMMARY_INPUT_MESSAGES),
     );
     if (turns.length === 0) {
-      await this.store.statement((uow) => new SummariesRepository(uow.db).clearPending(userId, id));
+      await this.store.statement((uow) => uow.summaries.clearPending(userId, id));
       return { outcome: "empty" };
     }
     let text: string;
@@ -75,12 +75,10 @@ export class SummariesService {
       if (text.trim().length === 0) throw new Error("the summarizer answered an empty text");
     } catch (error) {
       const why = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
-      await this.store.statement((uow) => new SummariesRepository(uow.db).fail(userId, id, why, uow.now));
+      await this.store.statement((uow) => uow.summaries.fail(userId, id, why, uow.now));
       return { outcome: "failed", error };
     }
-    const written = await this.store.statement((uow) =>
-      new SummariesRepository(uow.db).write(userId, id, text, summarySeq, lastSeq),
-    );
+    const written = await this.store.statement((uow) => uow.summaries.write(userId, id, text, summarySeq, lastSeq));
     return { outcome: written ? "written" : "lost" };
   }
 
@@ -94,11 +92,11 @@ export class SummariesService {
   async summarize(userId: string, conversationId: string): Promise<{ summary: string | null; written: boolean }> {
     const uid = assertUuid("userId", userId);
     const cid = assertUuid("conversationId", conversationId);
-    const conversation = await this.store.read((uow) => new SummariesRepository(uow.db).find(uid, cid));
+    const conversation = await this.store.read((uow) => uow.summaries.find(uid, cid));
     if (!conversation) throw new NotFoundError("conversation", cid);
     const { outcome, error } = await this.#summarizeOne(conversation);
     if (outcome === "failed") throw new SummaryFailedError(cid, error);
-    const after = await this.store.read((uow) => new SummariesRepository(uow.db).find(uid, cid));
+    const after = await this.store.read((uow) => uow.summaries.find(uid, cid));
     return { summary: after?.summary ?? null, written: outcome === "written" };
   }
 
@@ -116,9 +114,7 @@ export class SummariesService {
   async runPending(now = this.store.clock(), maxBatches = 10): Promise<SummarizeResult> {
     const result: SummarizeResult = { written: 0, failed: 0 };
     for (let i = 0; i < maxBatches; i++) {
-      const due = await this.store.read((uow) =>
-        new SummariesRepository(uow.db).pending(now, this.#retryBaseMs, this.#batchSize),
-      );
+      const due = await this.store.read((uow) => uow.summaries.pending(now, this.#retryBaseMs, this.#batchSize));
       let progressed = 0;
       for (const conversation of due) {
         const { outcome } = await this.#summarizeOne(conversation);
@@ -146,7 +142,7 @@ export class SummariesService {
     const result = { written: 0, failed: 0, seen: 0 };
     let after: { userId: string; id: string } | undefined;
     for (;;) {
-      const batch = await this.store.read((uow) => new SummariesRepository(uow.db).stale(batchSize, after));
+      const batch = await this.store.read((uow) => uow.summaries.stale(batchSize, after));
       for (const conversation of batch) {
         const { outcome } = await this.#summarizeOne(conversation);
         result.seen++;
@@ -164,7 +160,7 @@ export class SummariesService {
   /** The newest rolling summary of a conversation. */
   latestRolling(userId: string, conversationId: string): Promise<RollingSummary | undefined> {
     return this.store.read(async (uow) => {
-      const r = await new SummariesRepository(uow.db).latestRolling(userId, conversationId);
+      const r = await uow.summaries.latestRolling(userId, conversationId);
       return r && { messageId: r.messageId, seq: r.seq, fromSeq: r.fromSeq, toSeq: r.toSeq, content: r.content };
     });
   }
@@ -180,12 +176,12 @@ export class SummariesService {
     if (previous && previous.toSeq >= toSeq) return previous;
     const fromSeq = previous ? previous.toSeq : 0;
     const turns = await this.store.read((uow) =>
-      new SummariesRepository(uow.db).turns(userId, conversationId, fromSeq, toSeq, MAX_SUMMARY_INPUT_MESSAGES),
+      uow.summaries.turns(userId, conversationId, fromSeq, toSeq, MAX_SUMMARY_INPUT_MESSAGES),
     );
     if (turns.length === 0) return previous;
     const text = await this.#summarizer({ previous: previous?.content ?? null, messages: turns });
     const stored = await this.store.statement((uow) =>
-      new SummariesRepository(uow.db).appendRolling(userId, conversationId, text, 1, toSeq, uow.now),
+      uow.summaries.appendRolling(userId, conversationId, text, 1, toSeq, uow.now),
     );
     if (!stored) return this.latestRolling(userId, conversationId);
     return { ...stored, fromSeq: 1, toSeq, content: text };

@@ -17,7 +17,7 @@ import { decodeCursor, encodeCursor } from "../cursor.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
 import { assertText, assertUuid, intInRange } from "../validation.js";
-import { type DueDelivery, type SubscriptionRow, WebhooksRepository } from "./repository.js";
+import type { DueDelivery, SubscriptionRow } from "./repository.js";
 import {
   DEFAULT_RETRY_SCHEDULE_MS,
   type NewWebhookSubscription,
@@ -113,7 +113,7 @@ export class WebhooksService {
     const description = input.description === undefined ? null : assertText("description", input.description, { max: 500 });
     const secret = `whsec_${randomBytes(32).toString("base64")}`;
     return this.store.statement((uow) =>
-      new WebhooksRepository(uow.db).insertSubscription({
+      uow.webhooks.insertSubscription({
         url,
         events,
         secret,
@@ -125,12 +125,12 @@ export class WebhooksService {
   }
 
   async subscriptions(): Promise<WebhookSubscription[]> {
-    return (await this.store.read((uow) => new WebhooksRepository(uow.db).listSubscriptions())).map(publicSubscription);
+    return (await this.store.read((uow) => uow.webhooks.listSubscriptions())).map(publicSubscription);
   }
 
   async subscription(id: string): Promise<WebhookSubscription> {
     const sid = assertUuid("subscriptionId", id);
-    const row = await this.store.read((uow) => new WebhooksRepository(uow.db).findSubscription(sid));
+    const row = await this.store.read((uow) => uow.webhooks.findSubscription(sid));
     if (!row) throw new NotFoundError("webhook subscription", sid);
     return publicSubscription(row);
   }
@@ -144,7 +144,7 @@ export class WebhooksService {
       description: patch.description === undefined ? undefined : assertText("description", patch.description, { max: 500 }),
       active: patch.active,
     };
-    const row = await this.store.statement((uow) => new WebhooksRepository(uow.db).updateSubscription(sid, checked, uow.now));
+    const row = await this.store.statement((uow) => uow.webhooks.updateSubscription(sid, checked, uow.now));
     if (!row) throw new NotFoundError("webhook subscription", sid);
     return publicSubscription(row);
   }
@@ -152,7 +152,7 @@ export class WebhooksService {
   /** Deletes a subscription with its deliveries (events stay for other subscriptions). */
   async unsubscribe(id: string): Promise<void> {
     const sid = assertUuid("subscriptionId", id);
-    const gone = await this.store.statement((uow) => new WebhooksRepository(uow.db).deleteSubscription(sid));
+    const gone = await this.store.statement((uow) => uow.webhooks.deleteSubscription(sid));
     if (!gone) throw new NotFoundError("webhook subscription", sid);
   }
 
@@ -170,7 +170,7 @@ export class WebhooksService {
     const scope = `webhook-deliveries:${subscriptionId ?? ""}:${options.status ?? ""}:${eventId ?? ""}`;
     const after = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor);
     const rows = await this.store.read((uow) =>
-      new WebhooksRepository(uow.db).listDeliveries(
+      uow.webhooks.listDeliveries(
         { subscriptionId, status: options.status, eventId },
         limit,
         after && { createdAt: after.updatedAt, id: after.id },
@@ -189,7 +189,7 @@ export class WebhooksService {
   /** One delivery with its payload and every attempt. */
   async delivery(id: string): Promise<WebhookDeliveryDetail> {
     const did = assertUuid("deliveryId", id);
-    const row = await this.store.read((uow) => new WebhooksRepository(uow.db).findDelivery(did));
+    const row = await this.store.read((uow) => uow.webhooks.findDelivery(did));
     if (!row) throw new NotFoundError("webhook delivery", did);
     const { data, eventCreatedAt, ...rest } = row;
     return { ...rest, payload: payloadOf({ eventType: row.eventType, eventCreatedAt, data }) };
@@ -202,12 +202,12 @@ export class WebhooksService {
   async deliverPending(now = this.store.clock(), maxBatches = 10): Promise<WebhookPassResult> {
     const result: WebhookPassResult = { dispatched: 0, delivered: 0, retrying: 0, failed: 0, purged: 0 };
     for (let i = 0; i < maxBatches; i++) {
-      const n = await this.store.statement((uow) => new WebhooksRepository(uow.db).dispatch(now, this.#batchSize));
+      const n = await this.store.statement((uow) => uow.webhooks.dispatch(now, this.#batchSize));
       result.dispatched += n;
       if (n < this.#batchSize) break;
     }
     for (let i = 0; i < maxBatches; i++) {
-      const due = await this.store.read((uow) => new WebhooksRepository(uow.db).due(now, this.#batchSize));
+      const due = await this.store.read((uow) => uow.webhooks.due(now, this.#batchSize));
       await mapLimit(due, this.#concurrency, async (d) => {
         const outcome = await this.#send(d, now);
         result[outcome]++;
@@ -216,7 +216,7 @@ export class WebhooksService {
     }
     const before = new Date(now.getTime() - this.#retentionMs);
     for (let i = 0; i < maxBatches; i++) {
-      const n = await this.store.statement((uow) => new WebhooksRepository(uow.db).purge(before, this.#batchSize));
+      const n = await this.store.statement((uow) => uow.webhooks.purge(before, this.#batchSize));
       result.purged += n;
       if (n < this.#batchSize) break;
     }
@@ -269,7 +269,7 @@ export class WebhooksService {
     const status: WebhookDeliveryStatus = error === null ? "delivered" : delay === undefined ? "failed" : "pending";
     const nextAttemptAt = status === "pending" ? new Date(now.getTime() + (delay as number)) : null;
     await this.store.statement((uow) =>
-      new WebhooksRepository(uow.db).recordAttempt(d, { at: now, statusCode, error, durationMs }, { status, nextAttemptAt }),
+      uow.webhooks.recordAttempt(d, { at: now, statusCode, error, durationMs }, { status, nextAttemptAt }),
     );
     return status === "delivered" ? "delivered" : status === "failed" ? "failed" : "retrying";
   }
