@@ -47,6 +47,7 @@ export {
   RateLimitError,
   RunFailure,
   type StopReason,
+  UnauthorizedError,
   ValidationError,
 } from "./errors.js";
 export { EXPORT_SECTIONS } from "./export/index.js";

@@ -28,7 +28,14 @@ export type * from "./export/types.js";
 export type * from "./keys/types.js";
 export type * from "./messages/types.js";
 export type { ConversationFeedItem, ConversationFollowOptions } from "./runs/conversation-feed.js";
-export type { EventsOptions, FollowOptions, StartRunInput, StartRunResult, WaitOptions } from "./runs/service.js";
+export type {
+  EventsOptions,
+  FollowOptions,
+  RegenerateRunInput,
+  StartRunInput,
+  StartRunResult,
+  WaitOptions,
+} from "./runs/service.js";
 export type * from "./runs/types.js";
 export type * from "./search/types.js";
 export type * from "./state/types.js";

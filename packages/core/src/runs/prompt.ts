@@ -12,7 +12,7 @@ export interface RunPrompt {
 }
 
 /** Builds the prompt. Stored `tool` messages are left out: without their call ids no provider accepts them. */
-export function buildPrompt(instructions: string, context: Context): RunPrompt {
+export function buildPrompt(instructions: string, context: Context, options: { upToMessageId?: string } = {}): RunPrompt {
   const system = [instructions];
   const profile = profileText(context.userProfile);
   if (profile) system.push(`What is known about the user: ${profile}`);
@@ -25,7 +25,11 @@ export function buildPrompt(instructions: string, context: Context): RunPrompt {
     system.push(`Earlier in this conversation (a summary of turns 1–${toSeq}):\n${content}`);
   }
   const messages: ModelMessage[] = [];
-  for (const m of context.conversationHistory) {
+  let history = context.conversationHistory;
+  // A regeneration answers an earlier message again: what came after it (the previous answer) is not shown.
+  const cut = options.upToMessageId === undefined ? -1 : history.findIndex((m) => m.id === options.upToMessageId);
+  if (cut >= 0) history = history.slice(0, cut + 1);
+  for (const m of history) {
     if (m.role === "user") messages.push({ role: "user", content: m.content });
     else if (m.role === "assistant") messages.push({ role: "assistant", content: m.content });
     else if (m.role === "system") messages.push({ role: "system", content: m.content });
