@@ -1,10 +1,10 @@
-/** Users: create (or find by externalId), read, update. */
+/** Users: create (or find by externalId), list (admin), read, update. */
 
 import { NotFoundError } from "@convo/core";
 import { userScope } from "../auth/principal.js";
 import { jsonify } from "../json.js";
 import { errorResponses, UserIdParams } from "../schemas/common.js";
-import { CreateUserBody, PatchUserBody, User } from "../schemas/users.js";
+import { CreateUserBody, ListUsersQuery, PatchUserBody, User, UserList } from "../schemas/users.js";
 import type { App, RouteDeps } from "./types.js";
 
 export async function userRoutes(app: App, { convo }: RouteDeps): Promise<void> {
@@ -23,6 +23,23 @@ export async function userRoutes(app: App, { convo }: RouteDeps): Promise<void> 
       if (request.principal.kind === "user") throw new NotFoundError("route");
       const { user, created } = await convo.users.create(request.body);
       return reply.status(created ? 201 : 200).send(jsonify(user));
+    },
+  );
+
+  app.get(
+    "/v1/users",
+    {
+      schema: {
+        tags: ["users"],
+        summary: "List all users, newest first (admin keys; the web app's user picker)",
+        querystring: ListUsersQuery,
+        response: { 200: UserList, ...errorResponses },
+      },
+    },
+    async (request) => {
+      if (request.principal.kind === "user") throw new NotFoundError("route");
+      const page = await convo.users.list(request.query);
+      return { users: jsonify(page.items), hasMore: page.hasMore, nextCursor: page.nextCursor };
     },
   );
 

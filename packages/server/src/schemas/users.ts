@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IsoTime, Uuid } from "./common.js";
+import { IsoTime, QueryInt, Uuid } from "./common.js";
 
 const Profile = z.record(z.string(), z.unknown()).describe("Free-form JSON object");
 
@@ -21,3 +21,10 @@ export const CreateUserBody = z.strictObject({
 });
 
 export const PatchUserBody = CreateUserBody;
+
+export const ListUsersQuery = z.strictObject({
+  limit: QueryInt(1, 100).optional(),
+  cursor: z.string().max(400).optional(),
+});
+
+export const UserList = z.object({ users: z.array(User), hasMore: z.boolean(), nextCursor: z.string().nullable() });

@@ -1,0 +1,11 @@
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// `vite dev` proxies the API to a `convo serve` on 8787; the build is served by it.
+const api = process.env.CONVO_URL ?? "http://127.0.0.1:8787";
+
+export default defineConfig({
+  plugins: [react()],
+  build: { outDir: "dist", emptyOutDir: true, manifest: true, target: "es2022", sourcemap: false },
+  server: { proxy: { "/v1": api, "/healthz": api } },
+});
