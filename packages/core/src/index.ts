@@ -81,6 +81,7 @@ export {
   type EventsOptions,
   type FollowOptions,
   NodeShuttingDownError,
+  type RegenerateRunInput,
   RunsService,
   type StartRunInput,
   type StartRunResult,

@@ -11,6 +11,8 @@ import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { TokenVerifier } from "./auth/tokens.js";
+import { chatRoutes } from "./chat/routes.js";
+import { StreamTokens } from "./chat/stream-tokens.js";
 import { authPlugin } from "./plugins/auth.js";
 import { registerErrorHandler } from "./plugins/error-handler.js";
 import { Metrics } from "./plugins/metrics.js";
@@ -39,6 +41,8 @@ export interface AppOptions {
   /** Pino logger options, or false for none. */
   logger?: FastifyServerOptions["logger"];
   metrics?: Metrics;
+  /** Key material of stream tokens (default: `jwtSecret`; without either, a random per-process key). */
+  streamTokenSecret?: string;
   /** Force open mode on or off; by default open = no API key and no token secret. */
   open?: boolean;
   /** The built web app served at `/` (default: `@convo/web`'s `dist/`); false = none. */
@@ -134,7 +138,8 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   await app.register(swaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(authPlugin, { apiKeys, tokens, open });
+  const streamTokens = new StreamTokens(options.streamTokenSecret ?? options.jwtSecret);
+  await app.register(authPlugin, { apiKeys, tokens, open, streamTokens });
   await app.register(rateLimit, {
     global: true,
     timeWindow: 60_000,
@@ -178,6 +183,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     await contextRoutes(typed, deps);
     await runRoutes(typed, { ...deps, sse, shutdown: shutdown.signal });
     await dialogRoutes(typed, deps);
+    await chatRoutes(typed, { ...deps, streamTokens, shutdown: shutdown.signal });
   });
   return { app, metrics, open };
 }
