@@ -7,6 +7,7 @@ import { lazy, Suspense, useState } from "react";
 import { Link, Redirect, Route, Switch, useRoute } from "wouter";
 import { ChatPage } from "./chat/Chat";
 import { ErrorBoundary } from "./ErrorBoundary";
+import { MenuIcon } from "./icons";
 import { isOperator, userName, useSession } from "./session";
 import { ConversationsProvider } from "./sidebar/conversations";
 import { Sidebar } from "./sidebar/Sidebar";
@@ -38,7 +39,7 @@ function Header({ onMenu }: { onMenu?(): void }) {
     <header className="topbar">
       {onMenu && (
         <button type="button" className="icon menu-button" aria-label="Show conversations" onClick={onMenu}>
-          ☰
+          <MenuIcon />
         </button>
       )}
       <Link href="/" className="brand">

@@ -7,6 +7,7 @@
 import type { UIMessage } from "ai";
 import { useEffect, useState } from "react";
 import { api } from "../api";
+import { ToolIcon } from "../icons";
 import { Markdown } from "./Markdown";
 
 type Part = UIMessage["parts"][number];
@@ -89,7 +90,9 @@ function ToolCard({ tool, durationMs }: { tool: ToolPart; durationMs?: number })
   return (
     <section className={`tool-card ${status}`} aria-label={`Tool call ${tool.toolName}: ${status}`} data-tool={tool.toolName}>
       <header>
-        <span className="tool-name">🔧 {tool.toolName}</span>
+        <span className="tool-name">
+          <ToolIcon /> {tool.toolName}
+        </span>
         <span className={`badge ${ok ? "ok" : done ? "bad" : ""}`}>{status}</span>
         {durationMs !== undefined && <span className="muted small tool-duration">{durationMs} ms</span>}
       </header>

@@ -8,6 +8,7 @@ import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from 
 import { Link, useLocation } from "wouter";
 import { api, type Conversation, describeError } from "../api";
 import { plural, relativeTime } from "../format";
+import { CloseIcon, PencilIcon, TrashIcon } from "../icons";
 import { useConversations } from "./conversations";
 
 const ROW_HEIGHT = 68;
@@ -159,15 +160,15 @@ function Row(props: { conversation: Conversation; current: boolean; onOpen?(): v
       {!renaming && (
         <span className="conversation-actions">
           <button type="button" className="icon" aria-label={`Rename ${title}`} title="Rename" onClick={() => setRenaming(true)}>
-            ✎
+            <PencilIcon />
           </button>
           {conversation.status !== "closed" && (
             <button type="button" className="icon" aria-label={`Close ${title}`} title="Close" onClick={props.onClose}>
-              ⏹
+              <CloseIcon />
             </button>
           )}
           <button type="button" className="icon danger" aria-label={`Delete ${title}`} title="Delete" onClick={props.onDelete}>
-            🗑
+            <TrashIcon />
           </button>
         </span>
       )}
