@@ -1,22 +1,18 @@
 /**
- * The app's one door to the API: `fetch` with the signed-in credential, JSON in and
- * out, and the API's `{ error: { code, message } }` turned into an `ApiError`.
- * (A stand-in until `@convo/client` is there.)
+ * The app's door to the API: `@convo/client` with the signed-in credential, and the
+ * protocol's types under the names the app uses.
  */
+import { ConvoApiError, type ConvoClient, createConvoClient } from "@convo/client";
 
-/** An error answer of the API, or a request that never got one (`code` NETWORK). */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "ApiError";
-  }
-}
+export type {
+  ConversationDetail,
+  ConversationList,
+  ConversationSummary as Conversation,
+  Message as StoredMessage,
+  User,
+  UserList,
+} from "@convo/client";
+export { ConvoApiError };
 
 let credential: string | undefined;
 
@@ -25,119 +21,25 @@ export function setCredential(value: string | undefined): void {
   credential = value;
 }
 
-/** The Authorization header for the current credential (none on an open server). */
+/** The Authorization header for the current credential (none on an open server), for `useChat`'s transport. */
 export function authHeaders(): Record<string, string> {
   return credential ? { authorization: `Bearer ${credential}` } : {};
 }
 
-export interface RequestOptions {
-  method?: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
-  body?: unknown;
-  signal?: AbortSignal;
-  /** A credential for this call only (sign-in checks one before keeping it). */
-  credential?: string | null;
-}
-
 /**
- * Calls the API and answers the parsed JSON (undefined for 204).
+ * The client every screen uses; it reads the credential at each call.
  *
  * @example
- * const page = await api<ConversationList>(`/v1/users/${userId}/conversations?limit=50`);
+ * const page = await convo.conversations.list(userId, { limit: 50 });
  */
-export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> =
-    options.credential === undefined
-      ? authHeaders()
-      : options.credential
-        ? { authorization: `Bearer ${options.credential}` }
-        : {};
-  if (options.body !== undefined) headers["content-type"] = "application/json";
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method: options.method ?? "GET",
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: options.signal,
-    });
-  } catch (cause) {
-    if (cause instanceof DOMException && cause.name === "AbortError") throw cause;
-    throw new ApiError(0, "NETWORK", "The server cannot be reached", undefined, { cause });
-  }
-  if (response.status === 204) return undefined as T;
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch (cause) {
-    throw new ApiError(
-      response.status,
-      "BAD_RESPONSE",
-      `The server answered ${response.status} with something that is not JSON`,
-      undefined,
-      {
-        cause,
-      },
-    );
-  }
-  if (!response.ok) {
-    const error = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-    throw new ApiError(response.status, error?.code ?? "HTTP_ERROR", error?.message ?? `HTTP ${response.status}`, error?.details);
-  }
-  return json as T;
-}
+export const convo: ConvoClient = createConvoClient({ token: () => credential });
+
+/** A client for one given credential, or none (sign-in checks a credential before keeping it). */
+export const clientFor = (token: string | null): ConvoClient =>
+  createConvoClient({ token: token ?? undefined, retry: { retries: 0 } });
 
 /** The message to show for any failure. */
 export function describeError(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
   if (error instanceof Error) return error.message;
   return String(error);
-}
-
-export interface User {
-  id: string;
-  externalId: string | null;
-  displayName: string | null;
-  createdAt: string;
-}
-
-export interface UserList {
-  users: User[];
-  hasMore: boolean;
-  nextCursor: string | null;
-}
-
-export interface Conversation {
-  id: string;
-  userId: string;
-  title: string | null;
-  env: string;
-  status: "active" | "inactive" | "closed";
-  isActive: boolean;
-  messageCount: number;
-  createdAt: string;
-  updatedAt: string;
-  closedAt: string | null;
-}
-
-export interface ConversationList {
-  sessions: Conversation[];
-  hasMore: boolean;
-  total: number;
-  nextCursor: string | null;
-}
-
-export interface StoredMessage {
-  id: string;
-  conversationId: string;
-  seq: number;
-  role: "user" | "assistant" | "system" | "tool";
-  content: string;
-  noise?: boolean;
-  createdAt: string;
-}
-
-export interface ConversationDetail extends Conversation {
-  messages: StoredMessage[];
-  hasMoreMessages: boolean;
 }

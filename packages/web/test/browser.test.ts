@@ -387,6 +387,11 @@ describe.each(engines)("web app on %s", (engine) => {
     await expect.poll(() => sidebar.locator(".conversation-title").allInnerTexts()).not.toContain("Sticker ideas");
     expect(await sidebar.locator(".count").innerText()).toBe("3");
 
+    // A conversation that is not there (deleted, or a wrong link) shows the server's error, not a blank page.
+    await page.goto(`${server.url}/c/6f1c5a8e-2d7b-4c1e-9a3f-0b8d7e6c5a41`);
+    await expect.poll(() => page.getByRole("main").getByRole("alert").innerText()).toMatch(/not found/i);
+    expect(await page.getByRole("navigation", { name: "Conversations" }).isVisible()).toBe(true);
+
     const list = await apiJson(`/v1/users/${ids.boris}/conversations`);
     expect(list.total).toBe(3);
     const titles = list.sessions.map((s: { title: string | null; status: string }) => [s.title, s.status]);

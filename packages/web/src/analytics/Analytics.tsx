@@ -18,7 +18,7 @@ import {
   YAxis,
   ZAxis,
 } from "recharts";
-import { api, describeError } from "../api";
+import { convo, describeError } from "../api";
 import { type Cell, downloadCsv, toCsv } from "./csv";
 
 interface Report {
@@ -65,15 +65,14 @@ export function analyticsQuery(filter: Filter): string {
 }
 
 async function loadReport(filter: Filter, signal: AbortSignal): Promise<Report> {
-  const q = analyticsQuery(filter);
-  const get = <T,>(name: string) => api<T>(`/v1/analytics/assistant/${name}${q ? `?${q}` : ""}`, { signal });
+  const query = Object.fromEntries(new URLSearchParams(analyticsQuery(filter)));
   const [goals, styles, funnel, statuses, steps, combos] = await Promise.all([
-    get<Pick<Report, "goals">>("goals"),
-    get<Pick<Report, "styles">>("styles"),
-    get<Pick<Report, "funnel">>("funnel"),
-    get<Pick<Report, "statuses">>("statuses"),
-    get<Pick<Report, "steps">>("steps"),
-    get<Pick<Report, "combos">>("combos"),
+    convo.analytics.report("goals", query, { signal }),
+    convo.analytics.report("styles", query, { signal }),
+    convo.analytics.report("funnel", query, { signal }),
+    convo.analytics.report("statuses", query, { signal }),
+    convo.analytics.report("steps", query, { signal }),
+    convo.analytics.report("combos", query, { signal }),
   ]);
   return { ...goals, ...styles, ...funnel, ...statuses, ...steps, ...combos };
 }

@@ -8,9 +8,8 @@
 import { useChat } from "@ai-sdk/react";
 import { DefaultChatTransport, type UIMessage } from "ai";
 import { type FormEvent, type KeyboardEvent, useEffect, useMemo, useRef, useState } from "react";
-import { api, authHeaders, type ConversationDetail, describeError, type StoredMessage } from "../api";
+import { authHeaders, type ConversationDetail, convo, describeError, type StoredMessage } from "../api";
 import { useConversations } from "../sidebar/conversations";
-import { followConversation } from "./follow";
 import { MessageParts } from "./Parts";
 
 export function ChatPage({ conversationId }: { conversationId: string }) {
@@ -21,7 +20,7 @@ export function ChatPage({ conversationId }: { conversationId: string }) {
     const abort = new AbortController();
     setDetail(null);
     setError(null);
-    api<ConversationDetail>(`/v1/conversations/${conversationId}`, { signal: abort.signal }).then(setDetail, (caught) => {
+    convo.conversations.get(conversationId, { signal: abort.signal }).then(setDetail, (caught) => {
       if (!abort.signal.aborted) setError(describeError(caught));
     });
     return () => abort.abort();
@@ -85,28 +84,27 @@ function ChatView({ detail }: { detail: ConversationDetail }) {
   useEffect(() => {
     const abort = new AbortController();
     const followed = new Set<string>();
-    void followConversation(
-      detail.id,
-      lastSeq,
-      (item) => {
+    (async () => {
+      for await (const item of convo.conversations.follow(detail.id, { afterSeq: lastSeq, signal: abort.signal })) {
         const { messages: now, status: state, chat: helpers } = latest.current;
         const mine = state === "submitted" || state === "streaming";
         if (item.type === "message") {
           const m = item.message;
-          if (m.noise || (m.role !== "user" && m.role !== "assistant")) return;
+          if (m.noise || (m.role !== "user" && m.role !== "assistant")) continue;
           const known = now.some((u) => u.id === m.id || (m.clientMessageId && u.id === m.clientMessageId));
-          if (known || mine) return;
+          if (known || mine) continue;
           helpers.setMessages([...now, { id: m.id, role: m.role, parts: [{ type: "text", text: m.content }] }]);
           if (m.role === "assistant") void conversations.touch(detail.id);
         } else {
           const runId = item.event.runId;
-          if (mine || followed.has(runId) || now.some((u) => u.id === runId)) return;
+          if (mine || followed.has(runId) || now.some((u) => u.id === runId)) continue;
           followed.add(runId);
           void helpers.resumeStream();
         }
-      },
-      abort.signal,
-    );
+      }
+    })().catch(() => {
+      // Ends when the page leaves the conversation (abort) or it is gone (404): nothing to show then.
+    });
     return () => abort.abort();
   }, [detail.id, lastSeq, conversations.touch]);
 
@@ -114,7 +112,7 @@ function ChatView({ detail }: { detail: ConversationDetail }) {
     setStopError(null);
     try {
       // The run goes on detached from this request: cancel it on the server, then stop reading.
-      await api(`/v1/chat/${detail.id}/stop`, { method: "POST", body: {} });
+      await convo.chat.stop(detail.id);
     } catch (caught) {
       setStopError(describeError(caught));
     }

@@ -6,7 +6,7 @@
  */
 import type { UIMessage } from "ai";
 import { useEffect, useState } from "react";
-import { api } from "../api";
+import { convo } from "../api";
 import { ToolIcon } from "../icons";
 import { Markdown } from "./Markdown";
 
@@ -36,11 +36,16 @@ function useToolDurations(runId: string, enabled: boolean): Map<string, number> 
     if (!enabled) return;
     let promise = durations.get(runId);
     if (!promise) {
-      promise = api<{ events: { type: string; toolCallId?: string; durationMs?: number }[] }>(
-        `/v1/runs/${runId}/events?limit=1000`,
-      ).then(
-        (page) => new Map(page.events.filter((e) => e.type === "tool_call").map((e) => [e.toolCallId ?? "", e.durationMs ?? 0])),
-      );
+      promise = convo.runs
+        .events(runId, { limit: 1000 })
+        .then(
+          (page) =>
+            new Map(
+              page.events
+                .filter((e) => e.type === "tool_call")
+                .map((e) => [String(e.toolCallId ?? ""), Number(e.durationMs ?? 0)]),
+            ),
+        );
       // A failed read is retried on the next render that needs it.
       promise.catch(() => durations.delete(runId));
       durations.set(runId, promise);

@@ -6,7 +6,7 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from "react";
 import { Link, useLocation } from "wouter";
-import { api, type Conversation, describeError } from "../api";
+import { type Conversation, convo, describeError } from "../api";
 import { plural, relativeTime } from "../format";
 import { CloseIcon, PencilIcon, TrashIcon } from "../icons";
 import { useConversations } from "./conversations";
@@ -39,7 +39,7 @@ export function Sidebar({ userId, currentId, onNavigate }: { userId: string; cur
   async function create() {
     setError(null);
     try {
-      const conversation = await api<Conversation>(`/v1/users/${userId}/conversations`, { method: "POST", body: {} });
+      const conversation = await convo.conversations.create(userId);
       list.upsert(conversation, { toTop: true });
       scroller.current?.scrollTo({ top: 0 });
       navigate(`/c/${conversation.id}`);
@@ -52,7 +52,7 @@ export function Sidebar({ userId, currentId, onNavigate }: { userId: string; cur
   async function close(conversation: Conversation) {
     setError(null);
     try {
-      list.upsert(await api<Conversation>(`/v1/conversations/${conversation.id}/close`, { method: "POST", body: {} }));
+      list.upsert(await convo.conversations.close(conversation.id));
     } catch (caught) {
       setError(describeError(caught));
     }
@@ -189,7 +189,7 @@ function RenameForm({ conversation, onDone }: { conversation: Conversation; onDo
     setBusy(true);
     try {
       // No client-side cap: the server's rule (≤ 30 characters) and its message are the truth.
-      list.upsert(await api<Conversation>(`/v1/conversations/${conversation.id}`, { method: "PATCH", body: { title: value } }));
+      list.upsert(await convo.conversations.update(conversation.id, { title: value }));
       onDone();
     } catch (caught) {
       setError(describeError(caught));
@@ -258,7 +258,7 @@ function ConfirmDelete({
 
   async function confirm() {
     try {
-      await api(`/v1/conversations/${conversation.id}`, { method: "DELETE" });
+      await convo.conversations.delete(conversation.id);
       onDeleted();
     } catch (caught) {
       setError(describeError(caught));

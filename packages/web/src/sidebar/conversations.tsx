@@ -4,7 +4,7 @@
  * close, delete, a new message moving one to the top) applied without a refetch.
  */
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
-import { api, type Conversation, type ConversationList, describeError } from "../api";
+import { type Conversation, convo, describeError } from "../api";
 
 const PAGE = 50;
 
@@ -41,9 +41,7 @@ export function ConversationsProvider({ userId, children }: { userId: string; ch
       inFlight.current = true;
       setLoading(true);
       try {
-        const query = new URLSearchParams({ limit: String(PAGE) });
-        if (after) query.set("cursor", after);
-        const page = await api<ConversationList>(`/v1/users/${userId}/conversations?${query}`);
+        const page = await convo.conversations.list(userId, { limit: PAGE, cursor: after ?? undefined });
         setItems((prev) => {
           const known = new Set(after ? prev.map((c) => c.id) : []);
           return [...(after ? prev : []), ...page.sessions.filter((c) => !known.has(c.id))];
@@ -92,7 +90,7 @@ export function ConversationsProvider({ userId, children }: { userId: string; ch
   const touch = useCallback(
     async (id: string) => {
       try {
-        upsert(await api<Conversation>(`/v1/conversations/${id}`), { toTop: true });
+        upsert(await convo.conversations.get(id), { toTop: true });
       } catch {
         // The list is only a view: a failed refresh leaves it as it was.
       }

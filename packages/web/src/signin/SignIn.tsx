@@ -3,7 +3,7 @@
  * key) then picks the user whose conversations to open, or creates one.
  */
 import { type FormEvent, useEffect, useState } from "react";
-import { ApiError, api, describeError, type User, type UserList } from "../api";
+import { ConvoApiError, clientFor, describeError, type User } from "../api";
 import { type Session, tokenSubject, userName, useSession } from "../session";
 
 type Probe = { state: "checking" } | { state: "open" } | { state: "closed" } | { state: "error"; message: string };
@@ -17,14 +17,16 @@ export function SignIn() {
     if (operator) return;
     const abort = new AbortController();
     // An open server answers the admin-only user list without credentials.
-    api<UserList>("/v1/users?limit=1", { credential: null, signal: abort.signal }).then(
-      () => setProbe({ state: "open" }),
-      (error) => {
-        if (abort.signal.aborted) return;
-        if (error instanceof ApiError && error.status === 401) setProbe({ state: "closed" });
-        else setProbe({ state: "error", message: describeError(error) });
-      },
-    );
+    clientFor(null)
+      .users.list({ limit: 1 }, { signal: abort.signal })
+      .then(
+        () => setProbe({ state: "open" }),
+        (error) => {
+          if (abort.signal.aborted) return;
+          if (error instanceof ConvoApiError && error.status === 401) setProbe({ state: "closed" });
+          else setProbe({ state: "error", message: describeError(error) });
+        },
+      );
     return () => abort.abort();
   }, [operator]);
 
@@ -75,12 +77,12 @@ function CredentialForm({ onSignedIn }: { onSignedIn(session: Session): void }) 
     setError(null);
     try {
       if (credential.startsWith("convo_sk_")) {
-        await api<UserList>("/v1/users?limit=1", { credential });
+        await clientFor(credential).users.list({ limit: 1 });
         onSignedIn({ mode: "admin", credential, user: null });
       } else {
         const sub = tokenSubject(credential);
         if (!sub) throw new Error("This is neither an admin key (convo_sk_…) nor a user token (a JWT)");
-        const user = await api<User>(`/v1/users/${encodeURIComponent(sub)}`, { credential });
+        const user = await clientFor(credential).users.get(sub);
         onSignedIn({ mode: "user", credential, user });
       }
     } catch (caught) {
@@ -124,9 +126,7 @@ function UserPicker({ operator, onPick, onBack }: { operator: Session; onPick(us
   async function load(after: string | null) {
     setLoading(true);
     try {
-      const page = await api<UserList>(`/v1/users?limit=50${after ? `&cursor=${encodeURIComponent(after)}` : ""}`, {
-        credential: operator.credential ?? null,
-      });
+      const page = await clientFor(operator.credential ?? null).users.list({ limit: 50, cursor: after ?? undefined });
       setUsers((prev) => (after ? [...prev, ...page.users] : page.users));
       setCursor(page.nextCursor);
       setHasMore(page.hasMore);
@@ -146,11 +146,7 @@ function UserPicker({ operator, onPick, onBack }: { operator: Session; onPick(us
   async function create(event: FormEvent) {
     event.preventDefault();
     try {
-      const user = await api<User>("/v1/users", {
-        method: "POST",
-        body: { displayName: name.trim() || null },
-        credential: operator.credential ?? null,
-      });
+      const user = await clientFor(operator.credential ?? null).users.create({ displayName: name.trim() || null });
       onPick(user);
     } catch (caught) {
       setError(describeError(caught));
