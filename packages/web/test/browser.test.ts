@@ -78,7 +78,7 @@ describe.each(engines)("web app on %s", (engine) => {
   beforeAll(async () => {
     [server, browser] = await Promise.all([
       // Slow enough that a reload lands mid-answer; there is no timing assertion.
-      startAppServer(engine, (convo) => seed(convo, ids), { CONVO_OFFLINE_CHUNK_DELAY_MS: "60" }),
+      startAppServer(engine, (convo) => seed(convo, ids), { env: { CONVO_OFFLINE_CHUNK_DELAY_MS: "60" } }),
       launchChromium(),
     ]);
   });
@@ -432,6 +432,47 @@ describe.each(engines)("web app on %s", (engine) => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await expectAccessible(page, "chat at 360 px");
     await shot(page, "chat-360.png");
+    await page.context().close();
+  });
+});
+
+describe.each(engines)("web app on an open server (%s)", (engine) => {
+  let server: AppServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([
+      startAppServer(
+        engine,
+        async (convo) => {
+          await convo.users.create({ externalId: "tg:9", displayName: "Вера" });
+        },
+        { open: true },
+      ),
+      launchChromium(),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("offers the user picker with no credential; a new user can be created and opened", async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(server.url);
+    await page.getByText("This server is open").waitFor();
+    await page.getByRole("button", { name: "Choose a user" }).click();
+    await page.getByRole("button", { name: /Вера/ }).waitFor();
+    await page.getByLabel("New user's name").fill("Новый");
+    await page.getByRole("button", { name: "Create and open" }).click();
+    await page.getByRole("navigation", { name: "Conversations" }).waitFor();
+    expect(await page.locator(".who").innerText()).toBe("Новый");
+    // An operator: analytics and switching users are offered.
+    await page.getByRole("link", { name: "Analytics" }).waitFor();
+    await page.getByRole("button", { name: "Switch user" }).click();
+    await page.getByRole("button", { name: /Новый/ }).waitFor();
+    await page.getByRole("button", { name: /Вера/ }).click();
+    expect(await page.locator(".who").innerText()).toBe("Вера");
     await page.context().close();
   });
 });

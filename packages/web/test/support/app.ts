@@ -19,6 +19,7 @@ const JWT_SECRET = "web-test-secret-that-is-long-enough-32";
 
 export interface AppServer {
   url: string;
+  /** The admin key made before start ("" on an open server). */
   adminKey: string;
   token(userId: string): Promise<string>;
   close(): Promise<void>;
@@ -26,20 +27,21 @@ export interface AppServer {
 
 /**
  * Seeds the database with `seed` (Convo opened in this process), then starts
- * `convo serve` on it. The process is stopped and its data dropped by `close()`.
+ * `convo serve` on it: with an admin key and a JWT secret, or `open` (nothing
+ * configured, loopback only). The process is stopped and its data dropped by `close()`.
  */
 export async function startAppServer(
   engine: EngineName,
   seed: (convo: Convo) => Promise<void>,
-  env: Record<string, string> = {},
+  options: { env?: Record<string, string>; open?: boolean } = {},
 ): Promise<AppServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "convo-web-"));
   const schema = `web_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   const where = engine === "postgres" ? { databaseUrl: process.env.TEST_DATABASE_URL as string, schema } : { dataDir };
   const convo = await openConvo(where);
-  let adminKey: string;
+  let adminKey = "";
   try {
-    adminKey = (await new ApiKeysService(convo.store).create("web-test")).key;
+    if (!options.open) adminKey = (await new ApiKeysService(convo.store).create("web-test")).key;
     await seed(convo);
   } finally {
     await convo.close();
@@ -49,7 +51,7 @@ export async function startAppServer(
   let server: Spawned & { url: string };
   server = await serveConvo(
     ["--port", "0", "--sweep-interval", "0", ...args],
-    cleanEnv({ CONVO_JWT_SECRET: JWT_SECRET, ...env }),
+    cleanEnv({ ...(options.open ? {} : { CONVO_JWT_SECRET: JWT_SECRET }), ...options.env }),
   );
   return {
     url: server.url,
