@@ -20,6 +20,7 @@ import {
 } from "recharts";
 import { convo, describeError } from "../api";
 import { type Cell, downloadCsv, toCsv } from "./csv";
+import { analyticsQuery, type Filter } from "./query";
 
 interface Report {
   goals: { goal: string; count: number }[];
@@ -41,31 +42,11 @@ const FUNNEL: [FunnelKey, string][] = [
   ["completed", "Completed"],
 ];
 
-interface Filter {
-  env: string;
-  /** yyyy-mm-dd, inclusive, UTC days. */
-  from: string;
-  to: string;
-}
-
 const NONE = "(none)";
 const label = (value: string | null) => value ?? NONE;
 
-/** The API's query for a filter: `to` is exclusive, so the chosen last day is included by asking before the next one. */
-export function analyticsQuery(filter: Filter): string {
-  const query = new URLSearchParams();
-  if (filter.env) query.set("env", filter.env);
-  if (filter.from) query.set("from", `${filter.from}T00:00:00.000Z`);
-  if (filter.to) {
-    const next = new Date(`${filter.to}T00:00:00.000Z`);
-    next.setUTCDate(next.getUTCDate() + 1);
-    query.set("to", next.toISOString());
-  }
-  return query.toString();
-}
-
 async function loadReport(filter: Filter, signal: AbortSignal): Promise<Report> {
-  const query = Object.fromEntries(new URLSearchParams(analyticsQuery(filter)));
+  const query = analyticsQuery(filter);
   const [goals, styles, funnel, statuses, steps, combos] = await Promise.all([
     convo.analytics.report("goals", query, { signal }),
     convo.analytics.report("styles", query, { signal }),
