@@ -36,3 +36,9 @@ export function decodeCursor(scope: string, cursor: string): KeysetPosition {
   if (l !== listKey(scope)) throw invalid("it belongs to another list (other user or filters)");
   return { updatedAt: t, id: i };
 }
+
+export interface Page<T> {
+  items: T[];
+  hasMore: boolean;
+  nextCursor: string | null;
+}

@@ -5,14 +5,16 @@
  * session — the bug behind "messages saved in a session nobody committed".
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { ConversationsRepository } from "./conversations/repository.js";
+import { HistoryRepository } from "./context/index.js";
+import { ConversationsRepository } from "./conversations/index.js";
 import type { Db, Engine } from "./db/engine.js";
 import { mapDatabaseError } from "./db/pg-errors.js";
-import { AssistantSessionsRepository } from "./dialogs/repository.js";
-import { MessagesRepository } from "./messages/repository.js";
-import { RunsRepository } from "./runs/repository.js";
-import { StatesRepository } from "./state/repository.js";
-import { UsersRepository } from "./users/repository.js";
+import { AssistantAnalyticsRepository, AssistantSessionsRepository, LegacyUsersRepository } from "./dialogs/index.js";
+import { ApiKeysRepository } from "./keys/index.js";
+import { MessagesRepository } from "./messages/index.js";
+import { RunsRepository } from "./runs/index.js";
+import { StatesRepository } from "./state/index.js";
+import { UsersRepository } from "./users/index.js";
 
 /** One unit of work: a transaction (or one autocommit statement) and its repositories. */
 export class UnitOfWork {
@@ -47,6 +49,18 @@ export class UnitOfWork {
   }
   get assistantSessions() {
     return new AssistantSessionsRepository(this.db);
+  }
+  get dialogAnalytics() {
+    return new AssistantAnalyticsRepository(this.db);
+  }
+  get legacyUsers() {
+    return new LegacyUsersRepository(this.db);
+  }
+  get history() {
+    return new HistoryRepository(this.db);
+  }
+  get apiKeys() {
+    return new ApiKeysRepository(this.db);
   }
 
   /** Runs `fn` once the transaction has committed (never when it rolls back). */

@@ -8,6 +8,10 @@ import { buildApp } from "./app.js";
 import { redactAccessToken } from "./chat/stream-tokens.js";
 import type { ServerConfig } from "./config.js";
 import type { App } from "./routes/types.js";
+import { StartupError } from "./startup-error.js";
+
+export { StartupError };
+
 import { SweepScheduler } from "./scheduler.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -33,18 +37,6 @@ export function loggerOptions(level: string) {
       },
     },
   };
-}
-
-/** Refusing to start: bad configuration, busy port, locked data directory. */
-export class StartupError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "StartupError";
-  }
 }
 
 export interface RunningServer {

@@ -2,36 +2,18 @@
 import type { LifecycleConfig } from "../config.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import { NotFoundError, ValidationError } from "../errors.js";
+import { toMessage } from "../messages/index.js";
 import type { Store, UnitOfWork } from "../store.js";
-import { type Conversation, type Message, type Page, toConversation, toMessage } from "../types.js";
 import { assertEnv, assertText, assertTitle, assertUuid, intInRange } from "../validation.js";
-import type { CloseReason, StatusFilter } from "./repository.js";
-
-export interface CreateConversationInput {
-  title?: string;
-  env?: string;
-  /** The client's own key for the conversation (e.g. `480637186_1767475520`). */
-  externalId?: string;
-  /** Close the user's open conversations in this env first ("start a new chat"). */
-  closeCurrent?: boolean;
-}
-
-export interface ListConversationsOptions {
-  limit?: number;
-  cursor?: string;
-  status?: StatusFilter;
-  env?: string;
-}
-
-export interface ConversationList extends Page<Conversation> {
-  total: number;
-}
-
-export interface ConversationDetail extends Conversation {
-  messages: Message[];
-  /** True when the conversation has more than the messages included (page with `messages.page`). */
-  hasMoreMessages: boolean;
-}
+import {
+  type CloseReason,
+  type Conversation,
+  type ConversationDetail,
+  type ConversationList,
+  type CreateConversationInput,
+  type ListConversationsOptions,
+  toConversation,
+} from "./types.js";
 
 const CLOSE_REASONS = new Set<CloseReason>(["user", "inactivity", "app"]);
 /** Messages included in a conversation detail; longer conversations are paged. */

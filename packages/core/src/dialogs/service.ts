@@ -8,8 +8,7 @@
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { Store, UnitOfWork } from "../store.js";
 import { assertEnv, assertText, assertUuid } from "../validation.js";
-import type { AssistantSessionRow } from "./repository.js";
-import { DIALOG_MAX_ERRORS, type Dialog, type DialogCloseStatus, toDialog } from "./types.js";
+import { type AssistantSessionRow, DIALOG_MAX_ERRORS, type Dialog, type DialogCloseStatus, toDialog } from "./types.js";
 import { checkCloseStatus, checkDialogUpdate, type DialogUpdate, MAX_FILE_ID_LENGTH } from "./validation.js";
 
 export interface CreateDialogInput {

@@ -5,8 +5,7 @@
  */
 import { ValidationError } from "../errors.js";
 import { assertText, intInRange } from "../validation.js";
-import type { DialogChanges } from "./repository.js";
-import { type DialogCloseStatus, type DialogMessage, type DialogRole, MAX_DIALOG_STEP } from "./types.js";
+import { type DialogChanges, type DialogCloseStatus, type DialogMessage, type DialogRole, MAX_DIALOG_STEP } from "./types.js";
 
 /** Longest goal accepted (the user's own words). */
 export const MAX_GOAL_LENGTH = 2000;

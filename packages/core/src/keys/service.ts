@@ -6,16 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { NotFoundError } from "../errors.js";
 import type { Store } from "../store.js";
 import { assertText, assertUuid } from "../validation.js";
-import { ApiKeysRepository } from "./repository.js";
-
-export interface ApiKey {
-  id: string;
-  name: string;
-  /** The first characters of the key, to recognise it in lists. */
-  prefix: string;
-  createdAt: Date;
-  revokedAt: Date | null;
-}
+import type { ApiKey } from "./types.js";
 
 /** The SHA-256 of a key, hex — what is stored and compared. */
 export function hashApiKey(key: string): string {
@@ -38,7 +29,7 @@ export class ApiKeysService {
     assertText("name", name, { max: 100 });
     const key = `convo_sk_${randomBytes(24).toString("base64url")}`;
     return this.store.statement(async (uow) => {
-      const row = await new ApiKeysRepository(uow.db).insert({
+      const row = await uow.apiKeys.insert({
         name,
         prefix: key.slice(0, 13),
         hash: hashApiKey(key),
@@ -49,18 +40,18 @@ export class ApiKeysService {
   }
 
   async list(): Promise<ApiKey[]> {
-    return this.store.statement(async (uow) => (await new ApiKeysRepository(uow.db).list()).map(toApiKey));
+    return this.store.statement(async (uow) => (await uow.apiKeys.list()).map(toApiKey));
   }
 
   /** Hashes of the keys in force, for the server's in-memory check. */
   async activeHashes(): Promise<{ id: string; hash: string }[]> {
-    return this.store.statement((uow) => new ApiKeysRepository(uow.db).active());
+    return this.store.statement((uow) => uow.apiKeys.active());
   }
 
   async revoke(id: string): Promise<ApiKey> {
     const keyId = assertUuid("id", id);
     return this.store.statement(async (uow) => {
-      const row = await new ApiKeysRepository(uow.db).revoke(keyId, uow.now);
+      const row = await uow.apiKeys.revoke(keyId, uow.now);
       if (!row) throw new NotFoundError("api key", keyId);
       return toApiKey(row);
     });

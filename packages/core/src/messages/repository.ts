@@ -1,27 +1,9 @@
 /** SQL for messages: the gap-free, idempotent append and the reads. */
 import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
-import { type ConversationRow, conversationFromRaw } from "../conversations/repository.js";
+import { type ConversationRow, conversationFromRaw } from "../conversations/types.js";
 import { type Db, queryRows } from "../db/engine.js";
 import { conversations, messages } from "../db/schema.js";
-
-export type MessageRow = typeof messages.$inferSelect;
-export type Role = "user" | "assistant" | "system" | "tool";
-
-export interface NewMessage {
-  userId: string;
-  conversationId: string;
-  role: Role;
-  content: string;
-  parts?: unknown[] | null;
-  noise?: boolean;
-  clientMessageId?: string | null;
-  runId?: string | null;
-  /** The message's id; default a random UUID (a run's answer takes the run's id, known from its start). */
-  id?: string;
-  /** Title to give the conversation if it has none yet (first user message). */
-  autoTitle?: string | null;
-  now: Date;
-}
+import type { MessageRow, NewMessage } from "./types.js";
 
 interface RawMessage {
   user_id: string;

@@ -1,46 +1,22 @@
 /** Use cases for messages: append, append to the current conversation, page. */
 import type { LifecycleConfig } from "../config.js";
-import type { ConversationRow } from "../conversations/repository.js";
-import { heuristicTitle } from "../conversations/titles.js";
+import { type ConversationRow, heuristicTitle, toConversation } from "../conversations/index.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { Store, UnitOfWork } from "../store.js";
-import { type Conversation, type Message, toConversation, toMessage } from "../types.js";
 import { assertEnv, assertJson, assertText, assertUuid, intInRange } from "../validation.js";
-import type { Role } from "./repository.js";
-
-export interface MessageInput {
-  role: Role;
-  content: string;
-  /** Structured parts: tool calls, attachments (a Telegram `file_id`…). */
-  parts?: unknown[] | null;
-  /** System noise (welcome text, notices) the context loader leaves out. */
-  noise?: boolean;
-  /** The client's id for this message: sending it again stores nothing new. */
-  clientMessageId?: string;
-  /** The run this message belongs to, for assistant messages written by a run. */
-  runId?: string;
-}
-
-export interface AppendToCurrentInput extends MessageInput {
-  /** Append to the conversation with this client key, creating it on first use. */
-  externalId?: string;
-  env?: string;
-}
-
-export interface AppendResult {
-  message: Message;
-  /** False when `clientMessageId` had been stored before: this is that message. */
-  created: boolean;
-}
+import {
+  type AppendResult,
+  type AppendToCurrentInput,
+  type AppendToCurrentResult,
+  type Message,
+  type MessageInput,
+  type Role,
+  toMessage,
+} from "./types.js";
 
 /** An append with the conversation row as the append left it (when it stored one). */
 interface AppendInResult extends AppendResult {
   conversationRow?: ConversationRow;
-}
-
-export interface AppendToCurrentResult extends AppendResult {
-  conversation: Conversation;
-  conversationCreated: boolean;
 }
 
 const ROLES = new Set<Role>(["user", "assistant", "system", "tool"]);
@@ -69,11 +45,23 @@ export function checkMessage(input: MessageInput): MessageInput {
   };
 }
 
+/**
+ * Told of every stored message once its unit of work has committed, so live followers
+ * of the conversation (on any node) see it. `convo.ts` wires it to the run feed.
+ */
+export type MessageAnnouncer = (message: Message) => void;
+
 export class MessagesService {
   constructor(
     private readonly store: Store,
     private readonly lifecycle: LifecycleConfig,
+    private readonly announce: MessageAnnouncer = () => {},
   ) {}
+
+  /** Checks and normalises a message input (throws a ValidationError naming the field). */
+  check(input: MessageInput): MessageInput {
+    return checkMessage(input);
+  }
 
   #activeSince(now: Date): Date {
     return new Date(now.getTime() - this.lifecycle.inactivityMs);
@@ -107,7 +95,7 @@ export class MessagesService {
     });
   }
 
-  /** Appends inside the caller's unit of work (input already checked). */
+  /** Appends inside the caller's unit of work (input already checked); announced after that unit commits. */
   async appendIn(
     uow: UnitOfWork,
     userId: string,
@@ -126,7 +114,12 @@ export class MessagesService {
       },
       options,
     );
-    if (appended) return { message: toMessage(appended.message), created: true, conversationRow: appended.conversation };
+    if (appended) {
+      const message = toMessage(appended.message);
+      // After commit, for library and HTTP callers alike; a rollback announces nothing.
+      uow.afterCommit(() => this.announce(message));
+      return { message, created: true, conversationRow: appended.conversation };
+    }
     // Nothing inserted: a repeated clientMessageId, or no open conversation.
     if (msg.clientMessageId) {
       const existing = await this.#replay(uow, userId, msg.clientMessageId, conversationId);

@@ -17,7 +17,7 @@
 import { createHash } from "node:crypto";
 import { mapDatabaseError } from "../db/pg-errors.js";
 import type { Store } from "../store.js";
-import type { RunEventType } from "./repository.js";
+import type { RunEventType } from "./types.js";
 
 /** "Events up to `seq` are stored for this run"; `type` is the last one's. */
 export interface RunEventNotice {
@@ -111,12 +111,14 @@ export class RunEventBus {
   /** Sends notices (one statement). Call it after the data they announce has committed. */
   async publish(notices: Notice[]): Promise<void> {
     if (notices.length === 0 || this.#closed) return;
-    await this.store.statement((uow) =>
-      uow.runs.notify(
+    try {
+      await this.store.engine.notify(
         this.channel,
         notices.map((n) => JSON.stringify(n)),
-      ),
-    );
+      );
+    } catch (error) {
+      throw mapDatabaseError(error);
+    }
   }
 
   /** Like `publish`, but a failure goes to the background error handler: the data is stored either way. */

@@ -4,18 +4,11 @@
  * concurrency on `version` — a write naming a stale version changes nothing.
  */
 
-import type { ConversationsService } from "../conversations/service.js";
+import type { ConversationsService } from "../conversations/index.js";
 import { ConflictError, ValidationError } from "../errors.js";
 import type { Store, UnitOfWork } from "../store.js";
 import { assertJson, assertUuid } from "../validation.js";
-
-export interface ConversationState {
-  conversationId: string;
-  /** 0 while the conversation has no document (it reads as `{}`). */
-  version: number;
-  doc: Record<string, unknown>;
-  updatedAt: Date | null;
-}
+import type { ConversationState } from "./types.js";
 
 /** Largest state document accepted, as JSON text. */
 export const MAX_STATE_BYTES = 64 * 1024;

@@ -2,15 +2,9 @@
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
-import { type Page, toUser, type User } from "../types.js";
+import type { Page } from "../types.js";
 import { assertJson, assertText, assertUuid, intInRange } from "../validation.js";
-
-export interface UserInput {
-  /** The platform's id for the user (e.g. a Telegram user id), unique across Convo. */
-  externalId?: string | null;
-  displayName?: string | null;
-  profile?: Record<string, unknown>;
-}
+import { toUser, type User, type UserInput } from "./types.js";
 
 function checkProfile(profile: unknown): Record<string, unknown> {
   if (profile === null || typeof profile !== "object" || Array.isArray(profile)) {

@@ -24,8 +24,7 @@ import {
 import { createUIMessageStreamResponse } from "ai";
 import type { FastifyRequest } from "fastify";
 import { userScope } from "../auth/principal.js";
-import { conversationUser } from "../routes/owner.js";
-import { runUser } from "../routes/run-owner.js";
+import { resourceUser } from "../routes/owner.js";
 import { requestSignal } from "../routes/runs.js";
 import type { App, RouteDeps } from "../routes/types.js";
 import type { StreamTokens } from "./stream-tokens.js";
@@ -89,7 +88,7 @@ export async function chatRoutes(app: App, { convo, streamTokens, shutdown }: Ch
     },
     async (request, reply) => {
       const body = request.body;
-      const userId = await conversationUser(request, convo, body.id);
+      const userId = await resourceUser(request, convo, "conversation", body.id);
       let runId: string;
       if (body.trigger === "regenerate-message") {
         const userMessageId = await regeneratedMessage(convo, userId, body.id, body.messageId);
@@ -126,7 +125,7 @@ export async function chatRoutes(app: App, { convo, streamTokens, shutdown }: Ch
       },
     },
     async (request, reply) => {
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       const run = await runningRun(convo, userId, request.params.id);
       if (!run) return reply.status(204).send();
       return reply.send(await streamRun(request, userId, run.id));
@@ -144,7 +143,7 @@ export async function chatRoutes(app: App, { convo, streamTokens, shutdown }: Ch
       },
     },
     async (request) => {
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       const run = await runningRun(convo, userId, request.params.id);
       if (!run) return { runId: null, status: null };
       const cancelled = await convo.runs.cancel(userId, run.id);
@@ -166,9 +165,9 @@ export async function chatRoutes(app: App, { convo, streamTokens, shutdown }: Ch
       const body = request.body;
       const grant =
         "runId" in body
-          ? { userId: await runUser(request, convo, body.runId), scope: "run" as const, id: body.runId.toLowerCase() }
+          ? { userId: await resourceUser(request, convo, "run", body.runId), scope: "run" as const, id: body.runId.toLowerCase() }
           : {
-              userId: await conversationUser(request, convo, body.conversationId),
+              userId: await resourceUser(request, convo, "conversation", body.conversationId),
               scope: "conversation" as const,
               id: body.conversationId.toLowerCase(),
             };

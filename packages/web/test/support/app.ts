@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ApiKeysService, type Convo, openConvo } from "@convo/core";
+import { type Convo, openConvo } from "@convo/core";
+import { ApiKeysService } from "@convo/core/internal";
 import axe from "axe-core";
 import { sql } from "drizzle-orm";
 import { type Browser, chromium, type Page } from "playwright-core";
