@@ -27,6 +27,14 @@ export interface Conversation {
   closeReason: CloseReason | null;
 }
 
+/**
+ * The public Conversation of a stored row. `activeSince` (now minus the inactivity
+ * threshold) decides whether an open conversation is `active` or `inactive`.
+ *
+ * @example
+ * const row = await uow.conversations.find(userId, conversationId);
+ * const conversation = row && toConversation(row, new Date(uow.now.getTime() - convo.lifecycle.inactivityMs));
+ */
 export function toConversation(row: ConversationRow, activeSince: Date): Conversation {
   const status: ConversationStatus = row.closedAt ? "closed" : row.updatedAt > activeSince ? "active" : "inactive";
   return {
@@ -75,7 +83,13 @@ export interface ConversationDetail extends Conversation {
 
 const date = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
 
-/** A conversation row from raw SQL or `to_jsonb` (snake_case; times as Date or text). */
+/**
+ * A conversation row from raw SQL or `to_jsonb` (snake_case; times as Date or text).
+ *
+ * @example
+ * const rows = await queryRows<Record<string, unknown>>(db, sql`SELECT * FROM conversations WHERE id = ${id}`);
+ * const row = rows[0] ? conversationFromRaw(rows[0]) : undefined;
+ */
 export const conversationFromRaw = (c: Record<string, unknown>): ConversationRow => ({
   userId: c.user_id as string,
   id: c.id as string,

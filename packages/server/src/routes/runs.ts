@@ -143,11 +143,13 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
   app.get(
     "/v1/runs/:runId/stream",
     {
+      config: { sse: true },
       schema: {
         tags: ["runs"],
         summary: "Server-sent events of a run (id = seq); resumes after Last-Event-ID; ends after the terminal event",
         params: RunIdParams,
         querystring: StreamQuery,
+        response: errorResponses,
       },
     },
     async (request, reply) => {
@@ -183,12 +185,14 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
   app.get(
     "/v1/conversations/:id/stream",
     {
+      config: { sse: true },
       schema: {
         tags: ["runs"],
         summary:
           "Follow a conversation live: new messages (event `message`, id = message seq) and its runs' events (event `run_event`)",
         params: IdParams,
         querystring: ConversationStreamQuery,
+        response: errorResponses,
       },
     },
     async (request, reply) => {
