@@ -35,6 +35,14 @@ describe("packed packages", () => {
       expect(info?.files.some((f) => f.path.startsWith("test/"))).toBe(false);
       return join(scratch, info!.filename);
     });
+    // The web app ships built (the server serves its dist/), with no run-time dependencies.
+    const [web] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", scratch], join(root, "packages", "web"))) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
+    expect(web?.files.some((f) => f.path === "dist/index.html")).toBe(true);
+    expect(web?.files.some((f) => f.path.startsWith("src/") || f.path.startsWith("test/"))).toBe(false);
+    tarballs.push(join(scratch, web!.filename));
     writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
     run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts", ...tarballs], scratch);
 
@@ -44,6 +52,7 @@ describe("packed packages", () => {
 import type { Conversation } from "@convo/core/types";
 import { AppendMessageBody, LIMITS, type Message as WireMessage } from "@convo/protocol";
 import { buildApp } from "@convo/server";
+import { webRoot } from "@convo/web";
 
 const body = AppendMessageBody.parse({ role: "user", content: "Привет!" });
 const convo = await openConvo({ dataDir: "memory://" });
@@ -51,7 +60,7 @@ const { user } = await convo.users.create({ externalId: "tg:1" });
 const { message, conversation }: { message: Message; conversation: Conversation } = await convo.messages.appendToCurrent(user.id, body);
 const wire: Pick<WireMessage, "seq"> = { seq: message.seq };
 const context = await convo.context.load(user.id);
-console.log(JSON.stringify({ seq: wire.seq, title: conversation.title, history: context.conversationHistory.length, limit: LIMITS.titleLength, app: typeof buildApp }));
+console.log(JSON.stringify({ seq: wire.seq, title: conversation.title, history: context.conversationHistory.length, limit: LIMITS.titleLength, app: typeof buildApp, web: typeof webRoot }));
 await convo.close();
 `,
     );
@@ -89,7 +98,7 @@ await convo.close();
       scratch,
     );
     const printed = JSON.parse(run(process.execPath, ["out/consumer.js"], scratch).trim());
-    expect(printed).toEqual({ seq: 1, title: "Привет!", history: 1, limit: 30, app: "function" });
+    expect(printed).toEqual({ seq: 1, title: "Привет!", history: 1, limit: 30, app: "function", web: "string" });
     // The installed bin runs built JavaScript.
     expect(run(process.execPath, [join(scratch, "node_modules/@convo/server/bin/convo.js"), "--help"], scratch)).toContain(
       "Usage: convo",
