@@ -38,8 +38,9 @@ export const convo: ConvoClient = createConvoClient({ token: () => credential })
 export const clientFor = (token: string | null): ConvoClient =>
   createConvoClient({ token: token ?? undefined, retry: { retries: 0 } });
 
-/** The message to show for any failure. */
+/** The message to show for any failure (an expired or revoked credential says what to do). */
 export function describeError(error: unknown): string {
+  if (error instanceof ConvoApiError && error.status === 401) return `${error.message}: sign out and sign in again`;
   if (error instanceof Error) return error.message;
   return String(error);
 }

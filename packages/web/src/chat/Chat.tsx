@@ -75,6 +75,7 @@ function ChatView({ detail }: { detail: ConversationDetail }) {
   const { messages, status, error } = chat;
   const busy = status === "submitted" || status === "streaming";
   const [stopError, setStopError] = useState<string | null>(null);
+  const [followError, setFollowError] = useState<string | null>(null);
 
   // Follow the conversation: a message or a run started elsewhere (another tab, a bot)
   // shows up here; its answer streams in through the chat's resume route.
@@ -102,8 +103,9 @@ function ChatView({ detail }: { detail: ConversationDetail }) {
           void helpers.resumeStream();
         }
       }
-    })().catch(() => {
-      // Ends when the page leaves the conversation (abort) or it is gone (404): nothing to show then.
+    })().catch((caught) => {
+      // Leaving the conversation aborts the follow: that is no failure to show.
+      if (!abort.signal.aborted) setFollowError(`Live updates stopped: ${describeError(caught)}`);
     });
     return () => abort.abort();
   }, [detail.id, lastSeq, conversations.touch]);
@@ -136,6 +138,11 @@ function ChatView({ detail }: { detail: ConversationDetail }) {
           </li>
         )}
       </ol>
+      {followError && (
+        <p role="status" className="muted small follow-error">
+          {followError}
+        </p>
+      )}
       {(error || stopError) && (
         <div role="alert" className="error chat-error">
           <span>{stopError ?? describeError(error)}</span>
