@@ -86,7 +86,8 @@ function CredentialForm({ onSignedIn }: { onSignedIn(session: Session): void }) 
         onSignedIn({ mode: "user", credential, user });
       }
     } catch (caught) {
-      setError(describeError(caught));
+      // The credential being checked was refused: its message, not "sign in again".
+      setError(caught instanceof Error ? caught.message : String(caught));
     } finally {
       setBusy(false);
     }
