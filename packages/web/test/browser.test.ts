@@ -14,6 +14,9 @@ import { type AppServer, execute, launchChromium, SCREENSHOTS, seriousViolations
 
 const DONE = "Set CONVO_MODEL to use a real model.";
 
+/** expect.poll with room for a loaded machine (its default gives up after 1 s); no timing is asserted. */
+const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: 30_000, interval: 100 });
+
 interface Seeded {
   anya: string;
   boris: string;
@@ -137,7 +140,7 @@ describe.each(engines)("web app on %s", (engine) => {
     // A wrong credential is refused with the server's message, in place.
     await page.getByLabel("User token or admin key").fill("convo_sk_wrong");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect.poll(() => page.getByRole("alert").innerText()).toContain("not valid");
+    await poll(() => page.getByRole("alert").innerText()).toContain("not valid");
 
     await page.getByLabel("User token or admin key").fill(server.adminKey);
     await page.getByRole("button", { name: "Sign in" }).click();
@@ -150,7 +153,7 @@ describe.each(engines)("web app on %s", (engine) => {
 
     await page.getByRole("link", { name: "Analytics" }).click();
     const funnelBars = page.locator('[data-report="funnel"] .recharts-bar-rectangle');
-    await expect.poll(() => funnelBars.count()).toBe(7);
+    await poll(() => funnelBars.count()).toBe(7);
 
     const check = async (query: string) => {
       const q = query ? `?${query}` : "";
@@ -161,9 +164,9 @@ describe.each(engines)("web app on %s", (engine) => {
       // Recharts draws no label on a zero-length bar: the drawn figures are the non-zero ones.
       const drawn = (values: number[]) => values.filter((v) => v > 0).map(String);
       const f = funnel.funnel;
-      await expect
-        .poll(() => labels("funnel"))
-        .toEqual(drawn([f.started, f.setGoal, f.choseStyle, f.choseEmotion, f.chosePose, f.confirmed, f.completed]));
+      await poll(() => labels("funnel")).toEqual(
+        drawn([f.started, f.setGoal, f.choseStyle, f.choseEmotion, f.chosePose, f.confirmed, f.completed]),
+      );
       expect(await labels("goals")).toEqual(drawn(goals.goals.map((g: { count: number }) => g.count)));
       expect(await page.locator('[data-report="goals"] .recharts-bar-rectangle').count()).toBe(goals.goals.length);
       expect(await labels("styles")).toEqual(drawn(styles.styles.map((s: { count: number }) => s.count)));
@@ -186,13 +189,13 @@ describe.each(engines)("web app on %s", (engine) => {
 
     await page.getByLabel("Env", { exact: true }).fill("prod");
     await page.getByRole("button", { name: "Apply" }).click();
-    await expect.poll(() => page.locator('[data-report="funnel"] .recharts-label-list text').first().textContent()).toBe("5");
+    await poll(() => page.locator('[data-report="funnel"] .recharts-label-list text').first().textContent()).toBe("5");
     await check("env=prod");
 
     // A date range that ends before today holds nothing.
     await page.getByLabel("To", { exact: true }).fill("2020-01-31");
     await page.getByRole("button", { name: "Apply" }).click();
-    await expect.poll(() => page.locator('[data-report="goals"]').innerText()).toContain("No dialogs.");
+    await poll(() => page.locator('[data-report="goals"]').innerText()).toContain("No dialogs.");
     await page.getByLabel("To", { exact: true }).fill("");
     await page.getByRole("button", { name: "Apply" }).click();
     const prod = await check("env=prod");
@@ -252,7 +255,9 @@ describe.each(engines)("web app on %s", (engine) => {
     await page.getByRole("button", { name: "Send" }).click();
     const card = page.locator('.tool-card[data-tool="current_time"]');
     await card.waitFor();
-    await expect.poll(() => card.innerText()).toMatch(/succeeded[\s\S]*\d+ ms/);
+    // The duration is read from the run's stored events once the answer is complete.
+    await page.getByRole("button", { name: "Regenerate" }).waitFor();
+    await poll(() => card.innerText()).toMatch(/succeeded[\s\S]*\d+ ms/);
     expect(await card.innerText()).toContain("Result");
     await card.getByText("Arguments").click();
     expect(await card.locator("pre").first().innerText()).toContain("UTC");
@@ -260,15 +265,17 @@ describe.each(engines)("web app on %s", (engine) => {
     await expectAccessible(page, "chat");
     await shot(page, "chat.png");
 
-    // Regenerate answers the same message again: still one answer on screen for it.
+    // Regenerate answers the same message again (a new run, so a new answer id): still one answer on screen for it.
     const before = await page.locator('li[data-role="assistant"]').count();
+    const answered = await page.locator('li[data-role="assistant"]').last().getAttribute("data-message-id");
     await page.getByRole("button", { name: "Regenerate" }).click();
-    await page.getByRole("button", { name: "Stop" }).waitFor();
-    await page.getByRole("button", { name: "Regenerate" }).waitFor();
+    await poll(() => page.locator('li[data-role="assistant"]').last().getAttribute("data-message-id")).not.toBe(answered);
+    await lastAnswer(page);
     expect(await page.locator('li[data-role="assistant"]').count()).toBe(before);
 
     // Stop: the run is cancelled on the server, the partial answer stays, the page is usable.
-    await page.getByLabel("Message").fill("Tell me a long story please");
+    // The offline model echoes the message word by word: a long one keeps it answering long enough to stop.
+    await page.getByLabel("Message").fill(`Tell me a long story please ${"and then ".repeat(150)}`);
     await page.getByLabel("Message").press("Enter");
     await page.locator('li[data-role="assistant"]').nth(before).locator(".markdown").waitFor();
     await page.getByRole("button", { name: "Stop" }).click();
@@ -292,7 +299,7 @@ describe.each(engines)("web app on %s", (engine) => {
     await page.getByRole("button", { name: "New conversation" }).click();
     await page.waitForURL(/\/c\//);
     const conversationId = page.url().split("/c/")[1] as string;
-    await page.getByLabel("Message").fill("Please answer slowly, I will reload");
+    await page.getByLabel("Message").fill(`Please answer slowly, I will reload ${"slowly ".repeat(100)}`);
     await page.getByLabel("Message").press("Enter");
     await page.locator('li[data-role="assistant"] .markdown').first().waitFor();
     expect(await page.locator('li[data-role="assistant"]').first().innerText()).not.toContain(DONE);
@@ -334,7 +341,7 @@ describe.each(engines)("web app on %s", (engine) => {
     await signInWithToken(page, ids.boris);
     const sidebar = page.getByRole("navigation", { name: "Conversations" });
     const rows = sidebar.locator(".conversation");
-    await expect.poll(() => rows.count()).toBe(3);
+    await poll(() => rows.count()).toBe(3);
     // Newest activity first, with the count and a relative time.
     expect(await sidebar.locator(".conversation-title").allInnerTexts()).toEqual(["Recipes", "Sticker ideas", "Trip to Kazan"]);
     expect(await rows.first().innerText()).toMatch(/active[\s\S]*1 message[\s\S]*(now|second|minute)/);
@@ -343,14 +350,14 @@ describe.each(engines)("web app on %s", (engine) => {
     await sidebar.getByRole("button", { name: "New conversation" }).click();
     await page.waitForURL(/\/c\//);
     const newId = page.url().split("/c/")[1] as string;
-    await expect.poll(() => sidebar.locator(".count").innerText()).toBe("4");
+    await poll(() => sidebar.locator(".count").innerText()).toBe("4");
     expect(await rows.first().getAttribute("data-conversation-id")).toBe(newId);
 
     // Rename, with the keyboard only.
     await sidebar.getByRole("button", { name: "Rename Recipes" }).focus();
     await page.keyboard.press("Enter");
     const input = sidebar.getByLabel("New title");
-    await expect.poll(() => input.evaluate((el) => el === document.activeElement)).toBe(true);
+    await poll(() => input.evaluate((el) => el === document.activeElement)).toBe(true);
     await input.fill("x".repeat(31));
     await page.keyboard.press("Enter");
     const alert = sidebar.getByRole("alert");
@@ -372,7 +379,7 @@ describe.each(engines)("web app on %s", (engine) => {
     const renamed = rows.filter({ hasText: "Рецепты 🍲" });
     expect(await renamed.locator(".badge").count()).toBe(1);
     await sidebar.getByRole("button", { name: "Close Рецепты 🍲" }).click();
-    await expect.poll(() => renamed.locator(".badge").count()).toBe(0);
+    await poll(() => renamed.locator(".badge").count()).toBe(0);
 
     // Delete asks first; Escape keeps it, confirming deletes it.
     await sidebar.getByRole("button", { name: "Delete Sticker ideas" }).click();
@@ -381,15 +388,15 @@ describe.each(engines)("web app on %s", (engine) => {
     await expectAccessible(page, "delete confirmation");
     await shot(page, "delete-confirm.png");
     await page.keyboard.press("Escape");
-    await expect.poll(() => dialog.count()).toBe(0);
+    await poll(() => dialog.count()).toBe(0);
     await sidebar.getByRole("button", { name: "Delete Sticker ideas" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
-    await expect.poll(() => sidebar.locator(".conversation-title").allInnerTexts()).not.toContain("Sticker ideas");
+    await poll(() => sidebar.locator(".conversation-title").allInnerTexts()).not.toContain("Sticker ideas");
     expect(await sidebar.locator(".count").innerText()).toBe("3");
 
     // A conversation that is not there (deleted, or a wrong link) shows the server's error, not a blank page.
     await page.goto(`${server.url}/c/6f1c5a8e-2d7b-4c1e-9a3f-0b8d7e6c5a41`);
-    await expect.poll(() => page.getByRole("main").getByRole("alert").innerText()).toMatch(/not found/i);
+    await poll(() => page.getByRole("main").getByRole("alert").innerText()).toMatch(/not found/i);
     expect(await page.getByRole("navigation", { name: "Conversations" }).isVisible()).toBe(true);
 
     const list = await apiJson(`/v1/users/${ids.boris}/conversations`);
@@ -406,7 +413,7 @@ describe.each(engines)("web app on %s", (engine) => {
     // At 360 px the sidebar is a drawer behind the menu button.
     await page.getByRole("button", { name: "Show conversations" }).click();
     const sidebar = page.getByRole("navigation", { name: "Conversations" });
-    await expect.poll(() => sidebar.locator(".count").innerText()).toBe("10,000");
+    await poll(() => sidebar.locator(".count").innerText()).toBe("10,000");
     const rendered = () => sidebar.locator("li.conversation-row").count();
     expect(await rendered()).toBeLessThan(40);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
