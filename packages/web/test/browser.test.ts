@@ -280,8 +280,8 @@ describe.each(engines)("web app on %s", (engine) => {
     await page.locator('li[data-role="assistant"]').nth(before).locator(".markdown").waitFor();
     await page.getByRole("button", { name: "Stop" }).click();
     await page.getByRole("button", { name: "Regenerate" }).waitFor();
-    const runs = await apiJson(`/v1/conversations/${conversationId}/runs`);
-    expect(runs.runs[0].status).toBe("cancelled");
+    // Cancelling is asked at once; the run's executor ends it a moment later.
+    await poll(async () => (await apiJson(`/v1/conversations/${conversationId}/runs`)).runs[0].status).toBe("cancelled");
     expect(await page.locator('li[data-role="assistant"]').last().innerText()).not.toContain(DONE);
 
     // Dark theme, for the screenshot and the contrast check.
