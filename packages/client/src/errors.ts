@@ -36,7 +36,15 @@ export class ConvoApiError extends Error {
   readonly requestId: string | undefined;
 }
 
-/** True for a `ConvoApiError` (with `code` when given). */
+/**
+ * True for a `ConvoApiError` (with `code` when given).
+ *
+ * @example
+ * const user = await convo.users.get(id).catch((error) => {
+ *   if (isConvoApiError(error, "NOT_FOUND")) return undefined;
+ *   throw error;
+ * });
+ */
 export function isConvoApiError(error: unknown, code?: string): error is ConvoApiError {
   return error instanceof ConvoApiError && (code === undefined || error.code === code);
 }

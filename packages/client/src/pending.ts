@@ -35,7 +35,12 @@ export interface PendingRunStore {
   remove(runId: string): void;
 }
 
-/** Pending runs in memory (Node, tests, private browsing). */
+/**
+ * Pending runs in memory (Node, tests, private browsing).
+ *
+ * @example
+ * const convo = createConvoClient({ baseUrl, token, pendingRuns: memoryPendingRuns() });
+ */
 export function memoryPendingRuns(): PendingRunStore {
   const runs = new Map<string, PendingRun>();
   return {
@@ -80,7 +85,13 @@ export function localStoragePendingRuns(key = "convo:pending-runs"): PendingRunS
   };
 }
 
-/** localStorage in a browser, memory elsewhere. */
+/**
+ * localStorage in a browser, memory elsewhere (what `createConvoClient` uses when given no store).
+ *
+ * @example
+ * const store = defaultPendingRuns();
+ * for (const run of store.list()) console.log(run.runId, run.after);
+ */
 export function defaultPendingRuns(): PendingRunStore {
   return browserStorage() ? localStoragePendingRuns() : memoryPendingRuns();
 }

@@ -80,6 +80,7 @@ export async function chatRoutes(app: App, { convo, streamTokens, shutdown }: Ch
   app.post(
     "/v1/chat",
     {
+      config: { sse: true },
       schema: {
         tags: ["chat"],
         summary: "AI SDK useChat: store the new user message, start a run, answer its events as a UI message stream",
@@ -118,6 +119,7 @@ export async function chatRoutes(app: App, { convo, streamTokens, shutdown }: Ch
   app.get(
     "/v1/chat/:id/stream",
     {
+      config: { sse: true },
       schema: {
         tags: ["chat"],
         summary: "AI SDK useChat resume: 204 when nothing runs, else the running run replayed from its first event",

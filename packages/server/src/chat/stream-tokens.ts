@@ -9,8 +9,8 @@
  * never accepted as a user token (and a user token never as a stream token).
  */
 import { createHmac, randomBytes } from "node:crypto";
+import { UnauthorizedError } from "@convo/core";
 import { jwtVerify, SignJWT } from "jose";
-import { UnauthorizedError } from "../auth/principal.js";
 
 export const STREAM_TOKEN_PREFIX = "cst_";
 const AUDIENCE = "convo-stream";
@@ -68,7 +68,7 @@ export class StreamTokens {
       return { userId: sub, scope, id: rid };
     } catch (error) {
       if (error instanceof UnauthorizedError) throw error;
-      throw new UnauthorizedError("access_token is not valid or has expired");
+      throw new UnauthorizedError("access_token is not valid or has expired", { cause: error });
     }
   }
 }
