@@ -121,10 +121,29 @@ function ChatView({ detail }: { detail: ConversationDetail }) {
     await chat.stop();
   }
 
+  // Keep the newest text in view while it streams, unless the reader scrolled up to read.
+  const list = useRef<HTMLOListElement>(null);
+  const pinned = useRef(true);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on every change of the messages
+  useEffect(() => {
+    const el = list.current;
+    if (el && pinned.current) el.scrollTop = el.scrollHeight;
+  }, [messages]);
+
   const lastAssistant = [...messages].reverse().find((m) => m.role === "assistant");
   return (
     <section className="chat" aria-label={`Conversation ${detail.title ?? ""}`.trim()}>
-      <ol className="messages" aria-live="polite" aria-relevant="additions text" aria-busy={busy}>
+      <ol
+        ref={list}
+        className="messages"
+        aria-live="polite"
+        aria-relevant="additions text"
+        aria-busy={busy}
+        onScroll={(event) => {
+          const el = event.currentTarget;
+          pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+        }}
+      >
         {messages.length === 0 && <li className="muted pad">Say something to start.</li>}
         {messages.map((message) => (
           <li key={message.id} className={`message ${message.role}`} data-role={message.role} data-message-id={message.id}>
