@@ -3,7 +3,7 @@
  * conversation sidebar and the current screen (a conversation, or analytics for
  * operators). Analytics and its chart library load only when opened.
  */
-import { lazy, Suspense, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { Link, Redirect, Route, Switch, useRoute } from "wouter";
 import { ChatPage } from "./chat/Chat";
 import { ErrorBoundary } from "./ErrorBoundary";
@@ -33,12 +33,18 @@ export function App() {
   );
 }
 
-function Header({ onMenu }: { onMenu?(): void }) {
+function Header({ onMenu, drawerOpen }: { onMenu?(): void; drawerOpen?: boolean }) {
   const { session, signIn, signOut } = useSession();
   return (
     <header className="topbar">
       {onMenu && (
-        <button type="button" className="icon menu-button" aria-label="Show conversations" onClick={onMenu}>
+        <button
+          type="button"
+          className="icon menu-button"
+          aria-label="Show conversations"
+          aria-expanded={drawerOpen}
+          onClick={onMenu}
+        >
           <MenuIcon />
         </button>
       )}
@@ -76,9 +82,16 @@ function Shell({ userId }: { userId: string }) {
   const { session } = useSession();
   const [, params] = useRoute("/c/:id");
   const [drawer, setDrawer] = useState(false);
+  // On a narrow screen the list is a drawer over the page: Escape closes it.
+  useEffect(() => {
+    if (!drawer) return;
+    const onKey = (event: KeyboardEvent) => event.key === "Escape" && setDrawer(false);
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [drawer]);
   return (
     <div className={`shell ${drawer ? "drawer-open" : ""}`}>
-      <Header onMenu={() => setDrawer((open) => !open)} />
+      <Header onMenu={() => setDrawer((open) => !open)} drawerOpen={drawer} />
       <div className="body">
         <ErrorBoundary where="conversation list">
           <Sidebar userId={userId} currentId={params?.id} onNavigate={() => setDrawer(false)} />

@@ -410,9 +410,15 @@ describe.each(engines)("web app on %s", (engine) => {
   it("10,000 conversations: a virtualised list fetched by cursor as it scrolls; usable at 360 px", async () => {
     const page = await newPage(await browser.newContext({ viewport: { width: 360, height: 740 } }));
     await signInWithToken(page, ids.scroller);
-    // At 360 px the sidebar is a drawer behind the menu button.
-    await page.getByRole("button", { name: "Show conversations" }).click();
+    // At 360 px the sidebar is a drawer behind the menu button; Escape closes it.
+    const menu = page.getByRole("button", { name: "Show conversations" });
     const sidebar = page.getByRole("navigation", { name: "Conversations" });
+    await menu.click();
+    await sidebar.waitFor();
+    expect(await menu.getAttribute("aria-expanded")).toBe("true");
+    await page.keyboard.press("Escape");
+    await sidebar.waitFor({ state: "hidden" });
+    await menu.click();
     await poll(() => sidebar.locator(".count").innerText()).toBe("10,000");
     const rendered = () => sidebar.locator("li.conversation-row").count();
     expect(await rendered()).toBeLessThan(40);
