@@ -28,6 +28,8 @@ export interface ServerConfig {
   corsOrigins: string[];
   /** Run the lifecycle sweeps every this many ms (0 = never). */
   sweepIntervalMs: number;
+  /** Run a webhook delivery pass every this many ms (default 2000; 0 = never). */
+  webhookIntervalMs?: number;
   logLevel: string;
   /** The reference Telegram bot's webhook (mounted with a token and a webhook secret). */
   telegram?: TelegramConfig;
@@ -38,6 +40,8 @@ export interface ServerConfig {
     maxRunsPerUser?: number;
     leaseMs?: number;
     heartbeatMs?: number;
+    /** Fit each run's context into this many tokens (docs/memory.md). */
+    contextTokenBudget?: number;
     /** Pace of the built-in offline model's stream, ms per chunk. */
     offlineChunkDelayMs?: number;
   };
@@ -81,6 +85,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       .map((s) => s.trim())
       .filter(Boolean),
     sweepIntervalMs: int(env.CONVO_SWEEP_INTERVAL_MS, 60_000),
+    webhookIntervalMs: int(env.CONVO_WEBHOOK_INTERVAL_MS, 2_000),
     logLevel: env.CONVO_LOG_LEVEL || "info",
     telegram: telegramFromEnv(env),
     runs: {
@@ -89,6 +94,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       maxRunsPerUser: optionalInt(env.CONVO_MAX_RUNS_PER_USER),
       leaseMs: optionalInt(env.CONVO_RUN_LEASE_MS),
       heartbeatMs: optionalInt(env.CONVO_RUN_HEARTBEAT_MS),
+      contextTokenBudget: optionalInt(env.CONVO_CONTEXT_TOKEN_BUDGET),
       offlineChunkDelayMs: optionalInt(env.CONVO_OFFLINE_CHUNK_DELAY_MS),
     },
   };

@@ -14,6 +14,7 @@ import { StartupError } from "./startup-error.js";
 export { StartupError };
 
 import { SweepScheduler } from "./scheduler.js";
+import { WebhookScheduler } from "./webhook-scheduler.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -48,6 +49,8 @@ export interface RunningServer {
   scheduler: SweepScheduler;
   /** The reference bot behind the webhook route, when TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET are set. */
   bot?: StickerBot;
+  /** The webhook delivery loop (runOnce for a pass now). */
+  webhooksScheduler: WebhookScheduler;
   close(): Promise<void>;
 }
 
@@ -153,6 +156,8 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
     beforeSweep: bot ? () => bot.expireDialogs() : undefined,
   });
   scheduler.start();
+  const webhooks = new WebhookScheduler(convo, { intervalMs: config.webhookIntervalMs ?? 2_000, log: app.log });
+  webhooks.start();
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `http://${host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
@@ -162,9 +167,10 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
     closing ??= (async () => {
       await app.close(); // stops accepting; waits for in-flight requests
       await scheduler.stop();
+      await webhooks.stop();
       if (!options.convo) await convo.close();
     })();
     return closing;
   };
-  return { app, convo, url, open, scheduler, bot, close };
+  return { app, convo, url, open, scheduler, webhooksScheduler: webhooks, bot, close };
 }

@@ -35,6 +35,14 @@ describe("packed packages", () => {
       expect(info?.files.some((f) => f.path.startsWith("test/"))).toBe(false);
       return join(scratch, info!.filename);
     });
+    // The web app ships built (the server serves its dist/), with no run-time dependencies.
+    const [web] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", scratch], join(root, "packages", "web"))) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
+    expect(web?.files.some((f) => f.path === "dist/index.html")).toBe(true);
+    expect(web?.files.some((f) => f.path.startsWith("src/") || f.path.startsWith("test/"))).toBe(false);
+    tarballs.push(join(scratch, web!.filename));
     writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
     run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts", ...tarballs], scratch);
 
@@ -47,6 +55,7 @@ import { buildApp } from "@convo/server";
 import { localPort } from "@convo/telegram";
 import { createStickerBot } from "@convo/telegram/bot";
 import { createConvoClient, ConvoApiError } from "@convo/client";
+import { webRoot } from "@convo/web";
 
 const body = AppendMessageBody.parse({ role: "user", content: "Привет!" });
 const convo = await openConvo({ dataDir: "memory://" });
@@ -57,7 +66,7 @@ const context = await convo.context.load(user.id);
 const bot = createStickerBot({ token: "1:x", port: localPort(convo), botInfo: undefined });
 const client = createConvoClient({ baseUrl: "http://127.0.0.1:1", retry: { retries: 0 } });
 const offline = await client.ops.health().catch((error: unknown) => (error instanceof ConvoApiError ? error.code : "?"));
-console.log(JSON.stringify({ seq: wire.seq, title: conversation.title, history: context.conversationHistory.length, limit: LIMITS.titleLength, app: typeof buildApp, client: offline, bot: typeof bot.expireDialogs }));
+console.log(JSON.stringify({ seq: wire.seq, title: conversation.title, history: context.conversationHistory.length, limit: LIMITS.titleLength, app: typeof buildApp, client: offline, web: typeof webRoot, bot: typeof bot.expireDialogs }));
 await convo.close();
 `,
     );
@@ -102,6 +111,7 @@ await convo.close();
       limit: 30,
       app: "function",
       client: "NETWORK_ERROR",
+      web: "string",
       bot: "function",
     });
     // The installed bin runs built JavaScript.
