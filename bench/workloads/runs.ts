@@ -101,7 +101,13 @@ async function openStreams(url: string): Promise<number> {
 
 const latencyStats = (latencies: number[]): Stats => {
   const sorted = [...latencies].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), opsPerSec: Number.NaN };
+  return {
+    n: sorted.length,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    opsPerSec: Number.NaN,
+    cpuMsPerOp: Number.NaN,
+  };
 };
 
 interface EngineResult {
