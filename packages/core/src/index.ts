@@ -6,11 +6,32 @@
 
 // Building blocks, for extensions and the server.
 export { defaultLifecycle, type LifecycleConfig } from "./config.js";
+export type { Context, ContextMessage, LoadContextOptions, SessionHistoryItem } from "./context/service.js";
+export type {
+  ConversationDetail,
+  ConversationList,
+  CreateConversationInput,
+  ListConversationsOptions,
+} from "./conversations/service.js";
+export { dateTitle, heuristicTitle, stripMarkup } from "./conversations/titles.js";
 export { Convo, type ConvoOptions, openConvo, openEngine } from "./convo.js";
 export { decodeCursor, encodeCursor } from "./cursor.js";
 export type { Db, Engine, EngineKind } from "./db/engine.js";
 export { isUniqueViolation, mapDatabaseError } from "./db/pg-errors.js";
 export * as tables from "./db/schema.js";
+export { type AnalyticsRange, dialogAnalyticsSql } from "./dialogs/analytics-repository.js";
+export {
+  AssistantAnalyticsService,
+  checkAnalyticsFilter,
+  type DialogAnalyticsFilter,
+  type DialogFunnel,
+  type DialogReport,
+  type DialogStepStats,
+  type DialogTopFilter,
+  type GoalCount,
+  type StyleCount,
+  type StyleEmotionCount,
+} from "./dialogs/analytics-service.js";
 export {
   importLegacyDialogs,
   type LegacyImportOptions,
@@ -24,6 +45,7 @@ export {
   SKIP_REASONS as LEGACY_SKIP_REASONS,
 } from "./dialogs/legacy-row.js";
 export { type LegacySource, pgLegacySource, pgliteLegacySource } from "./dialogs/legacy-source.js";
+export { AssistantSessionsService, type CreateDialogInput, type ModelErrorResult } from "./dialogs/service.js";
 export {
   DIALOG_MAX_ERRORS,
   DIALOG_STATUSES,
@@ -46,7 +68,8 @@ export {
   RateLimitError,
   ValidationError,
 } from "./errors.js";
-export { type AnalyticsRange, dialogAnalyticsSql } from "./repositories/assistant-analytics.js";
+export { type ApiKey, ApiKeysService, hashApiKey } from "./keys/service.js";
+export type { AppendResult, AppendToCurrentInput, AppendToCurrentResult, MessageInput } from "./messages/service.js";
 export type { RunsConfig } from "./runs/config.js";
 export { defaultRunsConfig } from "./runs/config.js";
 export { ConversationFeed, type ConversationFeedItem, type ConversationFollowOptions } from "./runs/conversation-feed.js";
@@ -54,6 +77,15 @@ export { RunFailure, type StopReason } from "./runs/executor.js";
 export { ModelRegistry, type ModelsOptions } from "./runs/models.js";
 export { type Notice, notifyChannel, RunEventBus } from "./runs/notifier.js";
 export { OfflineModel, type OfflineModelOptions } from "./runs/offline-model.js";
+export {
+  type EventsOptions,
+  type FollowOptions,
+  NodeShuttingDownError,
+  RunsService,
+  type StartRunInput,
+  type StartRunResult,
+  type WaitOptions,
+} from "./runs/service.js";
 export type { RunsOptions } from "./runs/setup.js";
 export { builtInTools, type RunToolContext, type RunTools } from "./runs/tools.js";
 export {
@@ -73,43 +105,10 @@ export {
   type ThinkingEvent,
   type ToolCallEvent,
 } from "./runs/types.js";
-export { type ApiKey, ApiKeysService, hashApiKey } from "./services/api-keys.js";
-export {
-  AssistantAnalyticsService,
-  checkAnalyticsFilter,
-  type DialogAnalyticsFilter,
-  type DialogFunnel,
-  type DialogReport,
-  type DialogStepStats,
-  type DialogTopFilter,
-  type GoalCount,
-  type StyleCount,
-  type StyleEmotionCount,
-} from "./services/assistant-analytics.js";
-export { AssistantSessionsService, type CreateDialogInput, type ModelErrorResult } from "./services/assistant-sessions.js";
-export type { Context, ContextMessage, LoadContextOptions, SessionHistoryItem } from "./services/context.js";
-export type {
-  ConversationDetail,
-  ConversationList,
-  CreateConversationInput,
-  ListConversationsOptions,
-} from "./services/conversations.js";
-export type { AppendResult, AppendToCurrentInput, AppendToCurrentResult, MessageInput } from "./services/messages.js";
-export {
-  type EventsOptions,
-  type FollowOptions,
-  NodeShuttingDownError,
-  RunsService,
-  type StartRunInput,
-  type StartRunResult,
-  type WaitOptions,
-} from "./services/runs.js";
-export type { ConversationState } from "./services/state.js";
-export { mergePatch } from "./services/state.js";
-export type { RunLeaseSweeper, SweepResult } from "./services/sweeps.js";
-export type { UserInput } from "./services/users.js";
+export type { ConversationState } from "./state/service.js";
+export { mergePatch } from "./state/service.js";
 export { Store, type StoreOptions, UnitOfWork } from "./store.js";
-export { dateTitle, heuristicTitle, stripMarkup } from "./titles.js";
+export type { RunLeaseSweeper, SweepResult } from "./sweeps/service.js";
 export type {
   CloseReason,
   Conversation,
@@ -121,4 +120,5 @@ export type {
   TitleSource,
   User,
 } from "./types.js";
+export type { UserInput } from "./users/service.js";
 export { assertJson, assertText, assertTitle, assertUuid, isUuid, MAX_TITLE_LENGTH, textProblem } from "./validation.js";

@@ -5,14 +5,14 @@
  * session — the bug behind "messages saved in a session nobody committed".
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { ConversationsRepository } from "./conversations/repository.js";
 import type { Db, Engine } from "./db/engine.js";
 import { mapDatabaseError } from "./db/pg-errors.js";
-import { AssistantSessionsRepository } from "./repositories/assistant-sessions.js";
-import { ConversationsRepository } from "./repositories/conversations.js";
-import { MessagesRepository } from "./repositories/messages.js";
-import { RunsRepository } from "./repositories/runs.js";
-import { StatesRepository } from "./repositories/states.js";
-import { UsersRepository } from "./repositories/users.js";
+import { AssistantSessionsRepository } from "./dialogs/repository.js";
+import { MessagesRepository } from "./messages/repository.js";
+import { RunsRepository } from "./runs/repository.js";
+import { StatesRepository } from "./state/repository.js";
+import { UsersRepository } from "./users/repository.js";
 
 /** One unit of work: a transaction (or one autocommit statement) and its repositories. */
 export class UnitOfWork {

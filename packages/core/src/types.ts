@@ -1,10 +1,10 @@
 /** The public shapes of Convo's records, as the library answers them. */
-import type { CloseReason, ConversationRow, TitleSource } from "./repositories/conversations.js";
-import type { MessageRow, Role } from "./repositories/messages.js";
-import type { UserRow } from "./repositories/users.js";
+import type { CloseReason, ConversationRow, TitleSource } from "./conversations/repository.js";
+import type { MessageRow, Role } from "./messages/repository.js";
+import type { UserRow } from "./users/repository.js";
 
-export type { CloseReason, StatusFilter, TitleSource } from "./repositories/conversations.js";
-export type { Role } from "./repositories/messages.js";
+export type { CloseReason, StatusFilter, TitleSource } from "./conversations/repository.js";
+export type { Role } from "./messages/repository.js";
 
 export interface User {
   id: string;

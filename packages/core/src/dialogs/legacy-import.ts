@@ -16,12 +16,12 @@
  */
 import { pgError } from "../db/pg-errors.js";
 import { DatabaseUnavailableError, isConvoError } from "../errors.js";
-import type { ImportedDialog } from "../repositories/assistant-sessions.js";
-import { LegacyUsersRepository } from "../repositories/legacy-users.js";
 import type { Store } from "../store.js";
 import { assertEnv, assertUuid, intInRange } from "../validation.js";
 import { type LegacyDialog, type LegacySessionRow, mapLegacyRow, SKIP_REASONS } from "./legacy-row.js";
 import { type LegacySource, quoteTableName } from "./legacy-source.js";
+import { LegacyUsersRepository } from "./legacy-users-repository.js";
+import type { ImportedDialog } from "./repository.js";
 
 export interface LegacyImportOptions {
   /** The env the imported dialogs get (default `prod`). */

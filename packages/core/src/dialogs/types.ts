@@ -2,7 +2,7 @@
  * The public shape of an assistant dialog (DESIGN.md §1.7): one guided slot-filling
  * conversation of the sticker bot, stored flat in `assistant_sessions`.
  */
-import type { AssistantSessionRow } from "../repositories/assistant-sessions.js";
+import type { AssistantSessionRow } from "./repository.js";
 
 /** `active` while the dialog runs; the other three are final. */
 export type DialogStatus = "active" | "completed" | "abandoned" | "error";

@@ -16,10 +16,9 @@
  * running, so a late node can never add events after a terminal one.
  */
 import { stepCountIs, streamText, type TextStreamPart, type ToolSet } from "ai";
+import type { ContextService } from "../context/service.js";
 import { ConvoError } from "../errors.js";
-import type { NewRunEvent, RunFinish, RunRow } from "../repositories/runs.js";
-import type { ContextService } from "../services/context.js";
-import type { MessagesService } from "../services/messages.js";
+import type { MessagesService } from "../messages/service.js";
 import type { Store } from "../store.js";
 import type { RunsConfig } from "./config.js";
 import { EventBuffer } from "./event-buffer.js";
@@ -27,6 +26,7 @@ import { errorMessage, jsonSafe } from "./json-safe.js";
 import type { ModelRegistry } from "./models.js";
 import type { Notice, RunEventBus } from "./notifier.js";
 import { buildPrompt } from "./prompt.js";
+import type { NewRunEvent, RunFinish, RunRow } from "./repository.js";
 import { type RunToolContext, type RunTools, toolsFor } from "./tools.js";
 import { isTerminal, type RunToolChoice, type RunUsage } from "./types.js";
 

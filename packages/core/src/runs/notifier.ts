@@ -16,8 +16,8 @@
  */
 import { createHash } from "node:crypto";
 import { mapDatabaseError } from "../db/pg-errors.js";
-import type { RunEventType } from "../repositories/runs.js";
 import type { Store } from "../store.js";
+import type { RunEventType } from "./repository.js";
 
 /** "Events up to `seq` are stored for this run"; `type` is the last one's. */
 export interface RunEventNotice {

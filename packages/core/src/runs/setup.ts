@@ -1,8 +1,7 @@
 /** Wires the run machinery of one store: bus, executor, heartbeat and the service. */
 import type { LifecycleConfig } from "../config.js";
-import type { ContextService } from "../services/context.js";
-import type { MessagesService } from "../services/messages.js";
-import { RunsService } from "../services/runs.js";
+import type { ContextService } from "../context/service.js";
+import type { MessagesService } from "../messages/service.js";
 import type { Store } from "../store.js";
 import { defaultRunsConfig, type RunsConfig } from "./config.js";
 import { ConversationFeed } from "./conversation-feed.js";
@@ -10,6 +9,7 @@ import { RunExecutor } from "./executor.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { ModelRegistry, type ModelsOptions } from "./models.js";
 import { RunEventBus } from "./notifier.js";
+import { RunsService } from "./service.js";
 import type { RunTools } from "./tools.js";
 
 /**

@@ -5,7 +5,7 @@
  */
 import { type ToolSet, tool } from "ai";
 import { z } from "zod";
-import { HistoryRepository } from "../repositories/history.js";
+import { HistoryRepository } from "../context/repository.js";
 import type { Store } from "../store.js";
 
 /** What a tool knows about the run calling it (also passed as the AI SDK's `experimental_context`). */

@@ -1,7 +1,7 @@
 /** The public shapes of runs and their events, as the library answers them. */
-import type { RunEventRow, RunEventType, RunRow, RunStatus } from "../repositories/runs.js";
+import type { RunEventRow, RunEventType, RunRow, RunStatus } from "./repository.js";
 
-export type { RunEventType, RunStatus } from "../repositories/runs.js";
+export type { RunEventType, RunStatus } from "./repository.js";
 
 /** Token usage of a run (all steps together). */
 export interface RunUsage {

@@ -1,9 +1,18 @@
 /** Messages: append, append to the current conversation, page. */
+
+import {
+  AppendMessageBody,
+  AppendToCurrentBody,
+  ConversationSummary,
+  errorResponses,
+  IdParams,
+  Message,
+  MessageList,
+  MessagesQuery,
+  UserIdParams,
+} from "@convo/protocol";
 import { userScope } from "../auth/principal.js";
 import { jsonify } from "../json.js";
-import { errorResponses, IdParams, UserIdParams } from "../schemas/common.js";
-import { ConversationSummary } from "../schemas/conversations.js";
-import { AppendMessageBody, AppendToCurrentBody, Message, MessageList, MessagesQuery } from "../schemas/messages.js";
 import { conversationUser } from "./owner.js";
 import type { App, RouteDeps } from "./types.js";
 

@@ -1,12 +1,12 @@
 /** Use cases for messages: append, append to the current conversation, page. */
 import type { LifecycleConfig } from "../config.js";
+import type { ConversationRow } from "../conversations/repository.js";
+import { heuristicTitle } from "../conversations/titles.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
-import type { ConversationRow } from "../repositories/conversations.js";
-import type { Role } from "../repositories/messages.js";
 import type { Store, UnitOfWork } from "../store.js";
-import { heuristicTitle } from "../titles.js";
 import { type Conversation, type Message, toConversation, toMessage } from "../types.js";
 import { assertEnv, assertJson, assertText, assertUuid, intInRange } from "../validation.js";
+import type { Role } from "./repository.js";
 
 export interface MessageInput {
   role: Role;

@@ -5,12 +5,12 @@
  * one that finds the dialog closed changes nothing and answers DIALOG_CLOSED (409).
  */
 
-import { DIALOG_MAX_ERRORS, type Dialog, type DialogCloseStatus, toDialog } from "../dialogs/types.js";
-import { checkCloseStatus, checkDialogUpdate, type DialogUpdate, MAX_FILE_ID_LENGTH } from "../dialogs/validation.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
-import type { AssistantSessionRow } from "../repositories/assistant-sessions.js";
 import type { Store, UnitOfWork } from "../store.js";
 import { assertEnv, assertText, assertUuid } from "../validation.js";
+import type { AssistantSessionRow } from "./repository.js";
+import { DIALOG_MAX_ERRORS, type Dialog, type DialogCloseStatus, toDialog } from "./types.js";
+import { checkCloseStatus, checkDialogUpdate, type DialogUpdate, MAX_FILE_ID_LENGTH } from "./validation.js";
 
 export interface CreateDialogInput {
   /** Deployment the dialog runs in (default `prod`). */

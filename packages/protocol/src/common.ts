@@ -4,6 +4,7 @@
  * `/openapi.json` is generated from them.
  */
 import { z } from "zod";
+import { LIMITS } from "./limits.js";
 
 export const Uuid = z.uuid({ version: "v4" }).or(z.uuid()).describe("UUID");
 export const IsoTime = z.string().describe("ISO 8601 time, UTC");
@@ -35,3 +36,20 @@ export const IdParams = z.strictObject({ id: z.uuid() });
 
 /** Query-string integers arrive as text. */
 export const QueryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** A client-chosen id (`clientMessageId`, `externalId`). */
+export const ClientId = z.string().max(LIMITS.idLength);
+/** A deployment name, e.g. prod or test. */
+export const Env = z.string().max(LIMITS.envLength).describe("Deployment, e.g. prod or test");
+/** A seq or `after` cursor in a query string. */
+export const QuerySeq = QueryInt(0, LIMITS.maxSeq);
+
+// The types of the schemas above, for handlers and clients.
+export type Uuid = z.infer<typeof Uuid>;
+export type IsoTime = z.infer<typeof IsoTime>;
+export type ErrorBody = z.infer<typeof ErrorBody>;
+export type UserIdParams = z.infer<typeof UserIdParams>;
+export type IdParams = z.infer<typeof IdParams>;
+export type ClientId = z.infer<typeof ClientId>;
+export type Env = z.infer<typeof Env>;
+export type QuerySeq = z.infer<typeof QuerySeq>;

@@ -2,10 +2,10 @@
 import type { LifecycleConfig } from "../config.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import { NotFoundError, ValidationError } from "../errors.js";
-import type { CloseReason, StatusFilter } from "../repositories/conversations.js";
 import type { Store, UnitOfWork } from "../store.js";
 import { type Conversation, type Message, type Page, toConversation, toMessage } from "../types.js";
 import { assertEnv, assertText, assertTitle, assertUuid, intInRange } from "../validation.js";
+import type { CloseReason, StatusFilter } from "./repository.js";
 
 export interface CreateConversationInput {
   title?: string;

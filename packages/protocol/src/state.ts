@@ -15,3 +15,8 @@ export const ConversationState = z
 export const StateHeaders = z.object({
   "if-match": z.string().max(100).optional().describe("The version being replaced (required on writes)"),
 });
+
+// The types of the schemas above, for handlers and clients.
+export type StateDoc = z.infer<typeof StateDoc>;
+export type ConversationState = z.infer<typeof ConversationState>;
+export type StateHeaders = z.infer<typeof StateHeaders>;

@@ -11,19 +11,19 @@
  */
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import { ConflictError, ConvoError, NotFoundError, RateLimitError, ValidationError } from "../errors.js";
-import type { NewRunEvent } from "../repositories/runs.js";
-import type { RunsConfig } from "../runs/config.js";
-import type { ConversationFeed } from "../runs/conversation-feed.js";
-import type { RunExecutor } from "../runs/executor.js";
-import { RunFollowing } from "../runs/follow.js";
-import type { LeaseKeeper } from "../runs/lease-keeper.js";
-import type { ModelRegistry } from "../runs/models.js";
-import type { RunEventBus } from "../runs/notifier.js";
-import { type Run, type RunEvent, type RunEventPage, type RunToolChoice, toRun, toRunEvent } from "../runs/types.js";
+import { checkMessage, type MessagesService } from "../messages/service.js";
 import type { Store } from "../store.js";
 import type { Message, Page } from "../types.js";
 import { assertUuid, intInRange } from "../validation.js";
-import { checkMessage, type MessagesService } from "./messages.js";
+import type { RunsConfig } from "./config.js";
+import type { ConversationFeed } from "./conversation-feed.js";
+import type { RunExecutor } from "./executor.js";
+import { RunFollowing } from "./follow.js";
+import type { LeaseKeeper } from "./lease-keeper.js";
+import type { ModelRegistry } from "./models.js";
+import type { RunEventBus } from "./notifier.js";
+import type { NewRunEvent } from "./repository.js";
+import { type Run, type RunEvent, type RunEventPage, type RunToolChoice, toRun, toRunEvent } from "./types.js";
 
 export interface StartRunInput {
   /** The user's message. */

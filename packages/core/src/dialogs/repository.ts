@@ -7,7 +7,7 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
 import { assistantSessions } from "../db/schema.js";
-import type { DialogCloseStatus, DialogMessage } from "../dialogs/types.js";
+import type { DialogCloseStatus, DialogMessage } from "./types.js";
 
 export type AssistantSessionRow = typeof assistantSessions.$inferSelect;
 

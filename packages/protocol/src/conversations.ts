@@ -1,10 +1,13 @@
 import { z } from "zod";
-import { IsoTime, QueryInt, Uuid } from "./common.js";
+import { ClientId, Env, IsoTime, QueryInt, Uuid } from "./common.js";
+import { CLOSE_REASONS, CONVERSATION_STATUSES, LIMITS, TITLE_SOURCES } from "./limits.js";
 import { Message } from "./messages.js";
 
 // Zod counts UTF-16 units, the limit is 30 code points: the service checks it (422).
-const Title = z.string().meta({ maxLength: 30 }).describe("At most 30 characters (code points)");
-const Env = z.string().max(32).describe("Deployment, e.g. prod or test");
+const Title = z
+  .string()
+  .meta({ maxLength: LIMITS.titleLength })
+  .describe(`At most ${LIMITS.titleLength} characters (code points)`);
 
 export const ConversationSummary = z
   .object({
@@ -12,16 +15,16 @@ export const ConversationSummary = z
     userId: Uuid,
     externalId: z.string().nullable(),
     title: z.string().nullable(),
-    titleSource: z.enum(["heuristic", "model", "date", "user"]).nullable(),
+    titleSource: z.enum(TITLE_SOURCES).nullable(),
     env: z.string(),
-    status: z.enum(["active", "inactive", "closed"]),
+    status: z.enum(CONVERSATION_STATUSES),
     isActive: z.boolean(),
     messageCount: z.number().int(),
     summary: z.string().nullable(),
     createdAt: IsoTime,
     updatedAt: IsoTime,
     closedAt: IsoTime.nullable(),
-    closeReason: z.enum(["user", "inactivity", "app"]).nullable(),
+    closeReason: z.enum(CLOSE_REASONS).nullable(),
   })
   .describe("ConversationSummary");
 
@@ -33,7 +36,7 @@ export const ConversationDetail = ConversationSummary.extend({
 export const CreateConversationBody = z.strictObject({
   title: Title.optional(),
   env: Env.optional(),
-  externalId: z.string().max(200).optional(),
+  externalId: ClientId.optional(),
   closeCurrent: z.boolean().optional().describe("Close the user's open conversations first"),
 });
 
@@ -58,3 +61,12 @@ export const CloseConversationBody = z
   // Fastify validates a missing body as null.
   .nullish()
   .describe("Close reason; `inactivity` is the sweep's");
+
+// The types of the schemas above, for handlers and clients.
+export type ConversationSummary = z.infer<typeof ConversationSummary>;
+export type ConversationDetail = z.infer<typeof ConversationDetail>;
+export type CreateConversationBody = z.infer<typeof CreateConversationBody>;
+export type ListConversationsQuery = z.infer<typeof ListConversationsQuery>;
+export type ConversationList = z.infer<typeof ConversationList>;
+export type PatchConversationBody = z.infer<typeof PatchConversationBody>;
+export type CloseConversationBody = z.infer<typeof CloseConversationBody>;

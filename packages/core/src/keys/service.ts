@@ -4,9 +4,9 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { NotFoundError } from "../errors.js";
-import { ApiKeysRepository } from "../repositories/api-keys.js";
 import type { Store } from "../store.js";
 import { assertText, assertUuid } from "../validation.js";
+import { ApiKeysRepository } from "./repository.js";
 
 export interface ApiKey {
   id: string;

@@ -3,10 +3,11 @@
  * assistant, read and written whole or patched (RFC 7396 JSON merge), with optimistic
  * concurrency on `version` — a write naming a stale version changes nothing.
  */
+
+import type { ConversationsService } from "../conversations/service.js";
 import { ConflictError, ValidationError } from "../errors.js";
 import type { Store, UnitOfWork } from "../store.js";
 import { assertJson, assertUuid } from "../validation.js";
-import type { ConversationsService } from "./conversations.js";
 
 export interface ConversationState {
   conversationId: string;

@@ -4,7 +4,7 @@
  * code points — PostgreSQL's `char_length`, which the table's check constraint uses.
  * Cutting walks grapheme clusters, so an emoji or a combined letter is never split.
  */
-import { MAX_TITLE_LENGTH } from "./validation.js";
+import { MAX_TITLE_LENGTH } from "../validation.js";
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 

@@ -1,8 +1,8 @@
 /** SQL for messages: the gap-free, idempotent append and the reads. */
 import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { type ConversationRow, conversationFromRaw } from "../conversations/repository.js";
 import { type Db, queryRows } from "../db/engine.js";
 import { conversations, messages } from "../db/schema.js";
-import { type ConversationRow, conversationFromRaw } from "./conversations.js";
 
 export type MessageRow = typeof messages.$inferSelect;
 export type Role = "user" | "assistant" | "system" | "tool";

@@ -5,11 +5,11 @@
  * dialogs created in `[from, to)`. Reports span all users (see the repository).
  */
 
-import type { DialogStatus } from "../dialogs/types.js";
 import { ValidationError } from "../errors.js";
-import { type AnalyticsRange, AssistantAnalyticsRepository, type FunnelRow } from "../repositories/assistant-analytics.js";
 import type { Store } from "../store.js";
 import { assertEnv, intInRange } from "../validation.js";
+import { type AnalyticsRange, AssistantAnalyticsRepository, type FunnelRow } from "./analytics-repository.js";
+import type { DialogStatus } from "./types.js";
 
 /** Which dialogs a report counts; all of them when empty. */
 export interface DialogAnalyticsFilter {

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { IsoTime, QueryInt, Uuid } from "./common.js";
+import { ClientId, IsoTime, QueryInt, QuerySeq, Uuid } from "./common.js";
+import { RUN_EVENT_TYPES, RUN_STATUSES } from "./limits.js";
 
 const ToolChoice = z.union([
   z.enum(["auto", "none", "required"]),
@@ -8,7 +9,7 @@ const ToolChoice = z.union([
 
 export const StartRunBody = z.strictObject({
   content: z.string().describe("The user's message"),
-  clientMessageId: z.string().max(200).optional().describe("A retried start with the same id answers the same run"),
+  clientMessageId: ClientId.optional().describe("A retried start with the same id answers the same run"),
   parts: z.array(z.unknown()).nullable().optional(),
   model: z.string().max(200).optional().describe("offline, openai:<model>, google:<model>, anthropic:<model>"),
   toolChoice: ToolChoice.optional(),
@@ -17,7 +18,7 @@ export const StartRunBody = z.strictObject({
 export const StartRunResponse = z
   .object({
     runId: Uuid,
-    status: z.enum(["running", "done", "error", "cancelled"]),
+    status: z.enum(RUN_STATUSES),
     conversationId: Uuid,
     userMessageId: Uuid.nullable(),
   })
@@ -34,7 +35,7 @@ export const RunRecord = z
     id: Uuid,
     userId: Uuid,
     conversationId: Uuid,
-    status: z.enum(["running", "done", "error", "cancelled"]),
+    status: z.enum(RUN_STATUSES),
     model: z.string().nullable(),
     finalResponse: z.string().nullable(),
     usage: Usage.nullable(),
@@ -53,7 +54,7 @@ export const RunEvent = z
   .looseObject({
     runId: Uuid,
     seq: z.number().int(),
-    type: z.enum(["thinking", "tool_call", "delta", "done", "error", "cancelled"]),
+    type: z.enum(RUN_EVENT_TYPES),
     content: z.string().nullable(),
     createdAt: IsoTime,
   })
@@ -62,9 +63,7 @@ export const RunEvent = z
 export const RunList = z.object({ runs: z.array(RunRecord), hasMore: z.boolean(), nextCursor: z.string().nullable() });
 
 export const EventsQuery = z.strictObject({
-  after: QueryInt(0, 2 ** 31 - 1)
-    .optional()
-    .describe("Events with seq greater than this"),
+  after: QuerySeq.optional().describe("Events with seq greater than this"),
   wait: QueryInt(0, 120).optional().describe("Long-poll: wait up to this many seconds when nothing is new"),
   limit: QueryInt(1, 1000).optional(),
 });
@@ -73,21 +72,30 @@ export const EventPage = z.object({
   events: z.array(RunEvent),
   hasMore: z.boolean(),
   nextAfter: z.number().int(),
-  status: z.enum(["running", "done", "error", "cancelled"]),
+  status: z.enum(RUN_STATUSES),
   finished: z.boolean(),
 });
 
 export const StreamQuery = z.strictObject({
-  after: QueryInt(0, 2 ** 31 - 1)
-    .optional()
-    .describe("Resume after this seq (Last-Event-ID wins when both are sent)"),
+  after: QuerySeq.optional().describe("Resume after this seq (Last-Event-ID wins when both are sent)"),
 });
 
 export const ConversationStreamQuery = z.strictObject({
-  afterSeq: QueryInt(0, 2 ** 31 - 1)
-    .optional()
-    .describe("Replay messages after this seq (default: only new ones)"),
+  afterSeq: QuerySeq.optional().describe("Replay messages after this seq (default: only new ones)"),
 });
 
 export const RunIdParams = z.strictObject({ runId: z.uuid() });
 export const ListRunsQuery = z.strictObject({ limit: QueryInt(1, 100).optional(), cursor: z.string().max(400).optional() });
+
+// The types of the schemas above, for handlers and clients.
+export type StartRunBody = z.infer<typeof StartRunBody>;
+export type StartRunResponse = z.infer<typeof StartRunResponse>;
+export type RunRecord = z.infer<typeof RunRecord>;
+export type RunEvent = z.infer<typeof RunEvent>;
+export type RunList = z.infer<typeof RunList>;
+export type EventsQuery = z.infer<typeof EventsQuery>;
+export type EventPage = z.infer<typeof EventPage>;
+export type StreamQuery = z.infer<typeof StreamQuery>;
+export type ConversationStreamQuery = z.infer<typeof ConversationStreamQuery>;
+export type RunIdParams = z.infer<typeof RunIdParams>;
+export type ListRunsQuery = z.infer<typeof ListRunsQuery>;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IsoTime, Uuid } from "./common.js";
+import { ClientId, IsoTime, Uuid } from "./common.js";
 
 const Profile = z.record(z.string(), z.unknown()).describe("Free-form JSON object");
 
@@ -15,9 +15,14 @@ export const User = z
   .describe("User");
 
 export const CreateUserBody = z.strictObject({
-  externalId: z.string().max(200).nullable().optional().describe("The platform's id, e.g. a Telegram user id"),
-  displayName: z.string().max(200).nullable().optional(),
+  externalId: ClientId.nullable().optional().describe("The platform's id, e.g. a Telegram user id"),
+  displayName: ClientId.nullable().optional(),
   profile: Profile.optional(),
 });
 
 export const PatchUserBody = CreateUserBody;
+
+// The types of the schemas above, for handlers and clients.
+export type User = z.infer<typeof User>;
+export type CreateUserBody = z.infer<typeof CreateUserBody>;
+export type PatchUserBody = z.infer<typeof PatchUserBody>;

@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { IsoTime, QueryInt, Uuid } from "./common.js";
+import { ClientId, Env, IsoTime, QueryInt, QuerySeq, Uuid } from "./common.js";
+import { ROLES } from "./limits.js";
 
-export const Role = z.enum(["user", "assistant", "system", "tool"]);
+export const Role = z.enum(ROLES);
 
 export const Message = z
   .object({
@@ -24,19 +25,19 @@ const messageFields = {
   content: z.string(),
   parts: z.array(z.unknown()).nullable().optional().describe("Tool calls, attachments (e.g. a Telegram file_id)"),
   noise: z.boolean().optional().describe("System noise the context loader leaves out"),
-  clientMessageId: z.string().max(200).optional().describe("Sending the same id again stores nothing new"),
+  clientMessageId: ClientId.optional().describe("Sending the same id again stores nothing new"),
 };
 
 export const AppendMessageBody = z.strictObject(messageFields);
 
 export const AppendToCurrentBody = z.strictObject({
   ...messageFields,
-  externalId: z.string().max(200).optional().describe("Append to the conversation with this key, created on first use"),
-  env: z.string().max(32).optional(),
+  externalId: ClientId.optional().describe("Append to the conversation with this key, created on first use"),
+  env: Env.optional(),
 });
 
 export const MessagesQuery = z.strictObject({
-  afterSeq: QueryInt(0, 2 ** 31 - 1).optional(),
+  afterSeq: QuerySeq.optional(),
   limit: QueryInt(1, 500).optional(),
   last: QueryInt(1, 500).optional().describe("Instead of a page: the last N messages, oldest first"),
 });
@@ -46,3 +47,11 @@ export const MessageList = z.object({
   hasMore: z.boolean(),
   nextCursor: z.string().nullable().describe("Pass as afterSeq for the next page"),
 });
+
+// The types of the schemas above, for handlers and clients.
+export type Role = z.infer<typeof Role>;
+export type Message = z.infer<typeof Message>;
+export type AppendMessageBody = z.infer<typeof AppendMessageBody>;
+export type AppendToCurrentBody = z.infer<typeof AppendToCurrentBody>;
+export type MessagesQuery = z.infer<typeof MessagesQuery>;
+export type MessageList = z.infer<typeof MessageList>;
