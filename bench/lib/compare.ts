@@ -26,6 +26,8 @@ export interface InterleaveOptions<K extends string> {
   /** Rounds the count is split into (default 10). */
   rounds?: number;
   contenders: Record<K, Contender>;
+  /** Wraps each measured batch (e.g. to read another process's CPU time around it). */
+  onBatch?: (contender: K, run: () => Promise<Samples>) => Promise<Samples>;
 }
 
 /** Measures every contender on the same work; see the module comment. */
@@ -41,7 +43,10 @@ export async function interleave<K extends string>(options: InterleaveOptions<K>
     const from = Math.floor((r * count) / rounds);
     const to = Math.floor(((r + 1) * count) / rounds);
     const order = r % 2 === 0 ? names : [...names].reverse();
-    for (const name of order) batches.get(name)?.push(await runOps(from, to, concurrency, contenders[name].op));
+    for (const name of order) {
+      const run = () => runOps(from, to, concurrency, contenders[name].op);
+      batches.get(name)?.push(await (options.onBatch ? options.onBatch(name, run) : run()));
+    }
   }
   return Object.fromEntries(names.map((name) => [name, summarize(mergeSamples(batches.get(name) ?? []))])) as Record<K, Stats>;
 }

@@ -96,11 +96,21 @@ export interface MinimalConversation {
   id: string;
 }
 
-/** Appends one message; answers the stored row. */
+/**
+ * Appends one message; answers the stored row. Two appends racing on one conversation
+ * can read the same `max(seq)` (the subquery's snapshot predates the row lock), so the
+ * loser hits the unique index and, as a careful developer would write it, tries again.
+ */
 export async function minimalAppend(db: MinimalDb, conversationId: string, role: string, content: string) {
-  const [row] = await db.query(minimalSql(db.schema).append, [conversationId, new Date(), role, content]);
-  if (!row) throw new Error(`conversation ${conversationId} is missing`);
-  return row;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [row] = await db.query(minimalSql(db.schema).append, [conversationId, new Date(), role, content]);
+      if (!row) throw new Error(`conversation ${conversationId} is missing`);
+      return row;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "23505" || attempt >= 10) throw error;
+    }
+  }
 }
 
 /** The last `limit` messages, oldest first. */
