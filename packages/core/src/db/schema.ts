@@ -117,11 +117,12 @@ export const messages = pgTable(
     primaryKey({ columns: [t.userId, t.id] }),
     uniqueIndex("messages_conversation_seq_key").on(t.userId, t.conversationId, t.seq),
     uniqueIndex("messages_client_message_id_key").on(t.userId, t.clientMessageId).where(sql`${t.clientMessageId} IS NOT NULL`),
-    foreignKey({
-      name: "messages_conversation_fk",
-      columns: [t.userId, t.conversationId],
-      foreignColumns: [conversations.userId, conversations.id],
-    }).onDelete("cascade"),
+    // No foreign key to conversations (migration 0004): its check ran a lookup per
+    // inserted message, while the one statement that inserts messages takes the
+    // conversation's row from the UPDATE that locks it, so a message cannot be written
+    // for a missing conversation. The cascade is kept by the trigger
+    // `conversations_delete_messages` (AFTER DELETE ON conversations, declared in the
+    // migration), which fires for every path: delete, retention sweep, user cascade.
     check("messages_role", sql`${t.role} IN ('user', 'assistant', 'system', 'tool')`),
   ],
 );

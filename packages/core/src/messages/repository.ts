@@ -53,6 +53,12 @@ const fromRaw = (r: RawMessage): MessageRow => ({
 
 const m = messages;
 
+const LAST = "SELECT * FROM messages WHERE user_id = $1 AND conversation_id = $2 ORDER BY seq DESC LIMIT $3";
+const LAST_WITHOUT_NOISE =
+  "SELECT * FROM messages WHERE user_id = $1 AND conversation_id = $2 AND noise = false ORDER BY seq DESC LIMIT $3";
+
+// RETURNING only what the database chose (id, seq): the rest of the row is the input,
+// and echoing the content back costs the driver a parse per call.
 const APPEND_FAST_CTE = `
 WITH c AS (
   UPDATE conversations SET
@@ -67,13 +73,10 @@ WITH c AS (
   INSERT INTO messages (user_id, id, conversation_id, seq, role, content, parts, noise, client_message_id, run_id, created_at)
   SELECT c.user_id, gen_random_uuid(), c.id, c.last_seq, $3, $4, $5::jsonb, $6, NULL, $7::uuid, $8::timestamptz
   FROM c
-  RETURNING *
+  RETURNING id, seq
 )`;
-const LAST = "SELECT * FROM messages WHERE user_id = $1 AND conversation_id = $2 ORDER BY seq DESC LIMIT $3";
-const LAST_WITHOUT_NOISE =
-  "SELECT * FROM messages WHERE user_id = $1 AND conversation_id = $2 AND noise = false ORDER BY seq DESC LIMIT $3";
-const APPEND_FAST = `${APPEND_FAST_CTE} SELECT ins.*, NULL AS conversation FROM ins`;
-const APPEND_FAST_WITH_CONVERSATION = `${APPEND_FAST_CTE} SELECT ins.*, to_jsonb(c) AS conversation FROM ins, c`;
+const APPEND_FAST = `${APPEND_FAST_CTE} SELECT ins.id, ins.seq FROM ins`;
+const APPEND_FAST_WITH_CONVERSATION = `${APPEND_FAST_CTE} SELECT ins.id, ins.seq, to_jsonb(c) AS conversation FROM ins, c`;
 
 export class MessagesRepository {
   constructor(private readonly db: Db) {}
@@ -141,7 +144,8 @@ export class MessagesRepository {
     msg: NewMessage,
     options: { withConversation?: boolean },
   ): Promise<{ message: MessageRow; conversation?: ConversationRow } | undefined> {
-    const rows = await queryText<RawMessage>(
+    const parts = msg.parts ?? null;
+    const rows = await queryText<{ id: string; seq: number; conversation?: Record<string, unknown> }>(
       this.db,
       options.withConversation ? APPEND_FAST_WITH_CONVERSATION : APPEND_FAST,
       [
@@ -149,7 +153,7 @@ export class MessagesRepository {
         msg.conversationId,
         msg.role,
         msg.content,
-        msg.parts == null ? null : JSON.stringify(msg.parts),
+        parts === null ? null : JSON.stringify(parts),
         msg.noise ?? false,
         msg.runId ?? null,
         msg.now,
@@ -158,7 +162,20 @@ export class MessagesRepository {
     );
     const raw = rows[0];
     if (!raw) return undefined;
-    return { message: fromRaw(raw), conversation: raw.conversation ? conversationFromRaw(raw.conversation) : undefined };
+    const message: MessageRow = {
+      userId: msg.userId,
+      id: raw.id,
+      conversationId: msg.conversationId,
+      seq: Number(raw.seq),
+      role: msg.role,
+      content: msg.content,
+      parts,
+      noise: msg.noise ?? false,
+      clientMessageId: null,
+      runId: msg.runId ?? null,
+      createdAt: msg.now,
+    };
+    return { message, conversation: raw.conversation ? conversationFromRaw(raw.conversation) : undefined };
   }
 
   async findByClientId(userId: string, clientMessageId: string): Promise<MessageRow | undefined> {
