@@ -17,7 +17,9 @@ export interface ServerProcess {
 
 /** Spawns `args` with `env` and waits for the `listening on <url>` line. */
 async function spawnListening(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  // BENCH_SERVER_NODE_ARGS adds node options the environment may not carry (`--cpu-prof` to profile a server).
+  const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const child: ChildProcess = spawn(process.execPath, [...extra, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   let listening = false;
   const url = await new Promise<string>((resolve, reject) => {

@@ -37,6 +37,8 @@ export interface AppOptions {
   corsOrigins?: string[];
   /** Pino logger options, or false for none. */
   logger?: FastifyServerOptions["logger"];
+  /** Log every request and response (default false: see `ServerConfig.logRequests`). */
+  logRequests?: boolean;
   metrics?: Metrics;
   /** Force open mode on or off; by default open = no API key and no token secret. */
   open?: boolean;
@@ -54,6 +56,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   const { convo } = options;
   const app = Fastify({
     logger: options.logger ?? false,
+    disableRequestLogging: !options.logRequests,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];

@@ -81,6 +81,7 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
   const { app, metrics, open } = await buildApp({
     convo,
     logger,
+    logRequests: config.logRequests,
     bodyLimit: config.bodyLimit,
     jwtSecret: config.jwtSecret,
     jwksUrl: config.jwksUrl,
