@@ -228,9 +228,7 @@ export class RunsRepository {
     // order, so any later durable commit (the terminal event, the assistant message)
     // makes these durable too, and a crash before that loses only the tail of a run
     // that then ends as interrupted (lease expiry). Never inside a caller's transaction.
-    const relax = options.relaxed
-      ? sql`, relaxed AS (SELECT set_config('synchronous_commit', 'off', true) AS v)`
-      : sql``;
+    const relax = options.relaxed ? sql`, relaxed AS (SELECT set_config('synchronous_commit', 'off', true) AS v)` : sql``;
     const relaxedFrom = options.relaxed ? sql`, relaxed` : sql``;
     const at = now.toISOString();
     const payload = JSON.stringify(events.map((ev) => ({ t: ev.type, c: ev.content ?? null, d: ev.data ?? null })));
