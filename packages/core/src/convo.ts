@@ -8,8 +8,6 @@ import { defaultLifecycle, type LifecycleConfig } from "./config.js";
 import { ContextService } from "./context/service.js";
 import { ConversationsService } from "./conversations/service.js";
 import type { Engine } from "./db/engine.js";
-import { openPglite } from "./db/pglite.js";
-import { openPostgres } from "./db/postgres.js";
 import { AssistantAnalyticsService } from "./dialogs/analytics-service.js";
 import { AssistantSessionsService } from "./dialogs/service.js";
 import { MessagesService } from "./messages/service.js";
@@ -41,11 +39,22 @@ export interface ConvoOptions {
   runs?: RunsOptions;
 }
 
-/** Opens the engine an options object describes, applying migrations. */
-export function openEngine(options: ConvoOptions): Promise<Engine> {
+/**
+ * Opens the engine an options object describes, applying migrations. The drivers are
+ * imported here, on first use: loading Convo (or only its types) loads neither.
+ * For code that builds its own `Store` (tools, benchmarks); an application calls
+ * `openConvo`, which does this for it.
+ *
+ * @example
+ * const engine = await openEngine({ databaseUrl: process.env.DATABASE_URL, schema: "convo" });
+ * const store = new Store(engine);
+ */
+export async function openEngine(options: ConvoOptions): Promise<Engine> {
   if (options.databaseUrl) {
+    const { openPostgres } = await import("./db/postgres.js");
     return openPostgres({ databaseUrl: options.databaseUrl, schema: options.schema, poolSize: options.poolSize });
   }
+  const { openPglite } = await import("./db/pglite.js");
   return openPglite({
     dataDir: options.pglite ? undefined : (options.dataDir ?? "./.convo-data"),
     client: options.pglite,
@@ -53,7 +62,18 @@ export function openEngine(options: ConvoOptions): Promise<Engine> {
   });
 }
 
-/** Convo: users, conversations, messages, state, context, assistant dialogs and sweeps over one store. */
+/**
+ * Convo: users, conversations, messages, state, context, assistant dialogs and sweeps over one store.
+ * Get one from `openConvo`; the constructor is for a host that opened its own `Store`.
+ * Open one per process and share it; `close()` it on shutdown.
+ *
+ * @example
+ * const convo = await openConvo({ dataDir: "./.convo-data" });
+ * const { user } = await convo.users.create({ externalId: "tg:480637186" });
+ * const { conversation } = await convo.messages.appendToCurrent(user.id, { role: "user", content: "Привет!" });
+ * const { run } = await convo.runs.start(user.id, conversation.id, { content: "Который час?" });
+ * await convo.close();
+ */
 export class Convo {
   readonly lifecycle: LifecycleConfig;
   readonly users: UsersService;
@@ -77,7 +97,8 @@ export class Convo {
     this.lifecycle = { ...defaultLifecycle, ...lifecycle };
     this.users = new UsersService(store);
     this.conversations = new ConversationsService(store, this.lifecycle);
-    this.messages = new MessagesService(store, this.lifecycle);
+    // Late-bound: the run feed that announces messages is created below.
+    this.messages = new MessagesService(store, this.lifecycle, (message) => this.runs.feed.publishMessage(message));
     this.state = new StateService(store, this.conversations);
     this.context = new ContextService(store, this.lifecycle);
     this.runs = createRuns({
@@ -85,6 +106,7 @@ export class Convo {
       lifecycle: this.lifecycle,
       messages: this.messages,
       context: this.context,
+      history: { search: (userId, query, options) => this.context.searchHistory(userId, query, options) },
       options: options.runs,
       onError: options.onBackgroundError,
     }).runs;

@@ -14,12 +14,24 @@ export interface KeysetPosition {
 
 const listKey = (scope: string) => createHash("sha256").update(scope).digest("base64url").slice(0, 12);
 
-/** Encodes a position in the list identified by `scope`. */
+/**
+ * Encodes a position in the list identified by `scope` (the user and the filters), for
+ * a page's `nextCursor`.
+ *
+ * @example
+ * const scope = `runs:${userId}:${conversationId}`;
+ * const nextCursor = hasMore ? encodeCursor(scope, { updatedAt: last.createdAt.toISOString(), id: last.id }) : null;
+ */
 export function encodeCursor(scope: string, position: KeysetPosition): string {
   return Buffer.from(JSON.stringify({ l: listKey(scope), t: position.updatedAt, i: position.id })).toString("base64url");
 }
 
-/** Decodes a cursor of the list `scope`; throws BadRequestError (INVALID_CURSOR) otherwise. */
+/**
+ * Decodes a cursor of the list `scope`; throws BadRequestError (INVALID_CURSOR) otherwise.
+ *
+ * @example
+ * const after = options.cursor === undefined ? undefined : decodeCursor(`runs:${userId}:${conversationId}`, options.cursor);
+ */
 export function decodeCursor(scope: string, cursor: string): KeysetPosition {
   const invalid = (why: string) => new BadRequestError(`cursor is not valid: ${why}`, "INVALID_CURSOR", { field: "cursor" });
   let parsed: unknown;
@@ -35,4 +47,10 @@ export function decodeCursor(scope: string, cursor: string): KeysetPosition {
   }
   if (l !== listKey(scope)) throw invalid("it belongs to another list (other user or filters)");
   return { updatedAt: t, id: i };
+}
+
+export interface Page<T> {
+  items: T[];
+  hasMore: boolean;
+  nextCursor: string | null;
 }

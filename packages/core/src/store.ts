@@ -5,16 +5,29 @@
  * session — the bug behind "messages saved in a session nobody committed".
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { ConversationsRepository } from "./conversations/repository.js";
+import { HistoryRepository } from "./context/index.js";
+import { ConversationsRepository } from "./conversations/index.js";
 import type { Db, Engine } from "./db/engine.js";
 import { mapDatabaseError } from "./db/pg-errors.js";
-import { AssistantSessionsRepository } from "./dialogs/repository.js";
-import { MessagesRepository } from "./messages/repository.js";
-import { RunsRepository } from "./runs/repository.js";
-import { StatesRepository } from "./state/repository.js";
-import { UsersRepository } from "./users/repository.js";
+import { AssistantAnalyticsRepository, AssistantSessionsRepository, LegacyUsersRepository } from "./dialogs/index.js";
+import { ApiKeysRepository } from "./keys/index.js";
+import { MessagesRepository } from "./messages/index.js";
+import { RunsRepository } from "./runs/index.js";
+import { StatesRepository } from "./state/index.js";
+import { UsersRepository } from "./users/index.js";
 
-/** One unit of work: a transaction (or one autocommit statement) and its repositories. */
+/**
+ * One unit of work: a transaction (or one autocommit statement) and its repositories.
+ * Not made directly: `store.transaction`, `store.statement` and `store.read` hand one
+ * to their callback, and every repository reached from it uses its handle.
+ *
+ * @example
+ * await store.transaction(async (uow) => {
+ *   if (!(await uow.users.lock(userId))) throw new NotFoundError("user", userId);
+ *   await uow.conversations.closeOpen(userId, "prod", "user", uow.now);
+ *   uow.afterCommit(() => console.log("closed at", uow.now.toISOString()));
+ * });
+ */
 export class UnitOfWork {
   /** The time this unit of work runs at; every timestamp it writes uses it. */
   readonly now: Date;
@@ -48,6 +61,18 @@ export class UnitOfWork {
   get assistantSessions() {
     return new AssistantSessionsRepository(this.db);
   }
+  get dialogAnalytics() {
+    return new AssistantAnalyticsRepository(this.db);
+  }
+  get legacyUsers() {
+    return new LegacyUsersRepository(this.db);
+  }
+  get history() {
+    return new HistoryRepository(this.db);
+  }
+  get apiKeys() {
+    return new ApiKeysRepository(this.db);
+  }
 
   /** Runs `fn` once the transaction has committed (never when it rolls back). */
   afterCommit(fn: () => void | Promise<void>): void {
@@ -74,7 +99,15 @@ export interface StoreOptions {
   observe?: (kind: "transaction" | "statement", ms: number, ok: boolean) => void;
 }
 
-/** The store: an engine plus the unit-of-work discipline. */
+/**
+ * The store: an engine plus the unit-of-work discipline. Every service goes through
+ * it; a host reaches it as `convo.store` (Convo's own packages use it directly).
+ *
+ * @example
+ * const store = new Store(await openEngine({ dataDir: "./.convo-data" }), { onBackgroundError: console.error });
+ * const user = await store.read((uow) => uow.users.find(userId));
+ * await store.close();
+ */
 export class Store {
   readonly #current = new AsyncLocalStorage<UnitOfWork>();
   readonly clock: () => Date;
@@ -173,6 +206,7 @@ export class Store {
     }
   }
 
+  /** Closes the engine (its pool, or the PGlite data directory). */
   close(): Promise<void> {
     return this.engine.close();
   }

@@ -34,7 +34,13 @@ export const errorResponses = {
 export const UserIdParams = z.strictObject({ userId: z.uuid() });
 export const IdParams = z.strictObject({ id: z.uuid() });
 
-/** Query-string integers arrive as text. */
+/**
+ * Query-string integers arrive as text: a schema that coerces and bounds them.
+ *
+ * @example
+ * const ListQuery = z.strictObject({ limit: QueryInt(1, 100).optional() });
+ * ListQuery.parse({ limit: "20" }); // { limit: 20 }
+ */
 export const QueryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** A client-chosen id (`clientMessageId`, `externalId`). */
@@ -43,6 +49,13 @@ export const ClientId = z.string().max(LIMITS.idLength);
 export const Env = z.string().max(LIMITS.envLength).describe("Deployment, e.g. prod or test");
 /** A seq or `after` cursor in a query string. */
 export const QuerySeq = QueryInt(0, LIMITS.maxSeq);
+
+/** `GET /healthz`: the process is up. */
+export const HealthBody = z.object({ status: z.literal("ok") }).describe("Health");
+/** `GET /readyz`: the database answers and migrations are applied. */
+export const ReadyBody = z
+  .object({ status: z.literal("ready"), engine: z.enum(["pglite", "postgres"]), migrations: z.literal("applied") })
+  .describe("Ready");
 
 // The types of the schemas above, for handlers and clients.
 export type Uuid = z.infer<typeof Uuid>;
@@ -53,3 +66,5 @@ export type IdParams = z.infer<typeof IdParams>;
 export type ClientId = z.infer<typeof ClientId>;
 export type Env = z.infer<typeof Env>;
 export type QuerySeq = z.infer<typeof QuerySeq>;
+export type HealthBody = z.infer<typeof HealthBody>;
+export type ReadyBody = z.infer<typeof ReadyBody>;

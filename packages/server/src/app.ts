@@ -3,7 +3,8 @@
  * open Convo; `server.ts` owns listening, the scheduler and shutdown.
  */
 import { randomUUID } from "node:crypto";
-import { ApiKeysService, BadRequestError, type Convo } from "@convo/core";
+import { BadRequestError, type Convo } from "@convo/core";
+import { ApiKeysService } from "@convo/core/internal";
 import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
@@ -15,8 +16,9 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from "fastify";
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { TokenVerifier } from "./auth/tokens.js";
+import { completeOperation } from "./openapi.js";
 import { authPlugin } from "./plugins/auth.js";
 import { registerErrorHandler } from "./plugins/error-handler.js";
 import { Metrics } from "./plugins/metrics.js";
@@ -57,7 +59,15 @@ export interface BuiltApp {
   open: boolean;
 }
 
-/** Builds the HTTP application around `convo` (not listening yet). */
+/**
+ * Builds the HTTP application around `convo` (not listening yet): for tests with
+ * `app.inject`, or to listen yourself; `startServer` does the rest of a deployment.
+ *
+ * @example
+ * const convo = await openConvo({ dataDir: "memory://" });
+ * const { app } = await buildApp({ convo, jwtSecret: process.env.CONVO_JWT_SECRET });
+ * const res = await app.inject({ method: "GET", url: "/healthz" }); // 200 { status: "ok" }
+ */
 export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   const { convo } = options;
   const app = Fastify({
@@ -127,7 +137,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: completeOperation,
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());

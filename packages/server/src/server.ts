@@ -7,21 +7,13 @@ import { type Convo, openConvo } from "@convo/core";
 import { buildApp } from "./app.js";
 import type { ServerConfig } from "./config.js";
 import type { App } from "./routes/types.js";
+import { StartupError } from "./startup-error.js";
+
+export { StartupError };
+
 import { SweepScheduler } from "./scheduler.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
-
-/** Refusing to start: bad configuration, busy port, locked data directory. */
-export class StartupError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "StartupError";
-  }
-}
 
 export interface RunningServer {
   app: App;
@@ -72,6 +64,16 @@ export async function openDatabase(
   }
 }
 
+/**
+ * Runs the HTTP API as `convo serve` does: opens Convo (unless `options.convo` is
+ * given, which then stays open on `close()`), listens, starts the sweeps. Throws
+ * StartupError for a bad database URL, a busy port or an open API on a public host.
+ *
+ * @example
+ * const server = await startServer(configFromEnv());
+ * console.log(`Convo API on ${server.url}`);
+ * process.once("SIGTERM", () => void server.close());
+ */
 export async function startServer(config: ServerConfig, options: { convo?: Convo } = {}): Promise<RunningServer> {
   const logger = {
     level: config.logLevel,

@@ -2,15 +2,7 @@
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
 import { conversations, messages } from "../db/schema.js";
-
-export interface HistoryHit {
-  conversationId: string;
-  conversationTitle: string | null;
-  seq: number;
-  role: string;
-  content: string;
-  createdAt: Date;
-}
+import type { HistoryHit } from "./types.js";
 
 /** Escapes LIKE's wildcards so the text is matched literally. */
 export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (ch) => `\\${ch}`);

@@ -3,51 +3,13 @@
  * the current conversation's recent messages, the user's previous conversations and
  * the user's profile — read in one transaction.
  */
+import { LIMITS } from "@convo/protocol";
 import type { LifecycleConfig } from "../config.js";
+import { toConversation } from "../conversations/index.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
-import { type Conversation, type ConversationStatus, toConversation } from "../types.js";
 import { assertText, assertUuid, intInRange } from "../validation.js";
-
-/** A message as the model sees it. */
-export interface ContextMessage {
-  id?: string;
-  seq?: number;
-  role: string;
-  content: string;
-  parts?: unknown[] | null;
-  clientMessageId?: string | null;
-  createdAt?: Date;
-}
-
-export interface SessionHistoryItem {
-  id: string;
-  title: string | null;
-  status: ConversationStatus;
-  startedAt: Date;
-  endedAt: Date;
-  messageCount: number;
-  summary: string | null;
-}
-
-export interface LoadContextOptions {
-  /** The current conversation; default: the user's active one, if any. */
-  conversationId?: string;
-  /** Last N messages of the current conversation (default 20, at most 200). */
-  historyLimit?: number;
-  /** Previous conversations to describe (default 3, at most 20). */
-  sessionsLimit?: number;
-  /** Messages the client already holds; merged in without duplicates. */
-  history?: ContextMessage[];
-  env?: string;
-}
-
-export interface Context {
-  conversation: Conversation | null;
-  conversationHistory: ContextMessage[];
-  sessionHistory: SessionHistoryItem[];
-  userProfile: Record<string, unknown>;
-}
+import type { Context, ContextMessage, HistoryHit, LoadContextOptions } from "./types.js";
 
 const sameMessage = (a: ContextMessage, b: ContextMessage) =>
   (a.id !== undefined && a.id === b.id) ||
@@ -82,18 +44,30 @@ function checkHistory(history: unknown): ContextMessage[] {
   });
 }
 
+/**
+ * The context loader (`convo.context`): everything a model needs before it answers,
+ * in one call — call it right before building the prompt.
+ *
+ * @example
+ * const context = await convo.context.load(userId, { historyLimit: 30, sessionsLimit: 3 });
+ * const prompt = [...context.conversationHistory.map(({ role, content }) => ({ role, content })), { role: "user", content: text }];
+ */
 export class ContextService {
   constructor(
     private readonly store: Store,
     private readonly lifecycle: LifecycleConfig,
   ) {}
 
+  /**
+   * The current (or the given) conversation's recent messages, the user's previous
+   * conversations and profile; NotFoundError for an unknown user or conversation.
+   */
   async load(userId: string, options: LoadContextOptions = {}): Promise<Context> {
     const uid = assertUuid("userId", userId);
     const conversationId =
       options.conversationId === undefined ? undefined : assertUuid("conversationId", options.conversationId);
-    const historyLimit = intInRange("historyLimit", options.historyLimit, 0, 200, 20);
-    const sessionsLimit = intInRange("sessionsLimit", options.sessionsLimit, 0, 20, 3);
+    const historyLimit = intInRange("historyLimit", options.historyLimit, 0, LIMITS.historyLimit, 20);
+    const sessionsLimit = intInRange("sessionsLimit", options.sessionsLimit, 0, LIMITS.sessionsLimit, 3);
     const given = checkHistory(options.history);
     return this.store.read(async (uow) => {
       const activeSince = new Date(uow.now.getTime() - this.lifecycle.inactivityMs);
@@ -132,5 +106,27 @@ export class ContextService {
         userProfile: user.profile,
       };
     });
+  }
+
+  /**
+   * The user's own earlier messages containing `query` (case-insensitive, literal),
+   * newest first, noise left out; `excludeConversationId` leaves one conversation out.
+   *
+   * @example
+   * const hits = await convo.context.searchHistory(userId, "кот", { limit: 5 });
+   */
+  async searchHistory(
+    userId: string,
+    query: string,
+    options: { limit?: number; excludeConversationId?: string } = {},
+  ): Promise<HistoryHit[]> {
+    const uid = assertUuid("userId", userId);
+    const text = assertText("query", query, { max: 200 });
+    const limit = intInRange("limit", options.limit, 1, 100, 5);
+    const exclude =
+      options.excludeConversationId === undefined
+        ? undefined
+        : assertUuid("excludeConversationId", options.excludeConversationId);
+    return this.store.read((uow) => uow.history.search(uid, text, limit, exclude));
   }
 }

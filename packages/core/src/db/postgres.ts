@@ -9,7 +9,7 @@ import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
-import { assertSchemaName, type Db, type Engine, migrationsFolder } from "./engine.js";
+import { assertSchemaName, type Db, type Engine, migrationsFolder, notifyAll } from "./engine.js";
 import * as schema from "./schema.js";
 
 export interface PostgresEngineOptions {
@@ -103,6 +103,7 @@ export async function openPostgres(options: PostgresEngineOptions): Promise<Engi
     kind: "postgres",
     db,
     schema: schemaName,
+    notify: (channel, payloads) => notifyAll(db, channel, payloads),
     async listen(channel, onPayload) {
       let set = handlers.get(channel);
       if (!set) {

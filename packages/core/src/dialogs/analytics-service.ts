@@ -8,7 +8,7 @@
 import { ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
 import { assertEnv, intInRange } from "../validation.js";
-import { type AnalyticsRange, AssistantAnalyticsRepository, type FunnelRow } from "./analytics-repository.js";
+import type { AnalyticsRange, AssistantAnalyticsRepository, FunnelRow } from "./analytics-repository.js";
 import type { DialogStatus } from "./types.js";
 
 /** Which dialogs a report counts; all of them when empty. */
@@ -93,7 +93,7 @@ export class AssistantAnalyticsService {
 
   // One read statement each; joins the caller's unit of work when there is one.
   #read<T>(fn: (repo: AssistantAnalyticsRepository) => Promise<T>): Promise<T> {
-    return this.store.statement((uow) => fn(new AssistantAnalyticsRepository(uow.db)));
+    return this.store.statement((uow) => fn(uow.dialogAnalytics));
   }
 
   /** The most frequent goals, most frequent first. */

@@ -20,8 +20,7 @@ import type { Store } from "../store.js";
 import { assertEnv, assertUuid, intInRange } from "../validation.js";
 import { type LegacyDialog, type LegacySessionRow, mapLegacyRow, SKIP_REASONS } from "./legacy-row.js";
 import { type LegacySource, quoteTableName } from "./legacy-source.js";
-import { LegacyUsersRepository } from "./legacy-users-repository.js";
-import type { ImportedDialog } from "./repository.js";
+import type { ImportedDialog } from "./types.js";
 
 export interface LegacyImportOptions {
   /** The env the imported dialogs get (default `prod`). */
@@ -55,7 +54,13 @@ export interface LegacyImportResult {
   dryRun: boolean;
 }
 
-/** The SQL that drops the legacy columns, for the operator to run after checking the import. Never run by Convo. */
+/**
+ * The SQL that drops the legacy columns, for the operator to run after checking the import. Never run by Convo.
+ *
+ * @example
+ * console.log(legacyColumnDropSql("legacy.sessions"));
+ * // ALTER TABLE legacy.sessions DROP COLUMN IF EXISTS assistant_messages; … (four statements)
+ */
 export function legacyColumnDropSql(table = "sessions"): string {
   const quoted = quoteTableName(table);
   // Printed as the seed wrote it; quoted only where the name needs it (capitals).
@@ -116,7 +121,7 @@ class BatchWriter {
   write(dialogs: LegacyDialog[]): Promise<{ imported: number; users: number }> {
     const legacyUsers = [...new Set(dialogs.map((d) => d.legacyUserId))];
     return this.store.transaction(async (uow) => {
-      const map = await new LegacyUsersRepository(uow.db).map(legacyUsers, uow.now, !this.dryRun);
+      const map = await uow.legacyUsers.map(legacyUsers, uow.now, !this.dryRun);
       const rows = this.#rows(dialogs, map.users);
       if (!this.dryRun) return { imported: (await uow.assistantSessions.insertImported(rows)).length, users: map.created };
       const before = this.#wouldCreate.size;

@@ -7,43 +7,7 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
 import { assistantSessions } from "../db/schema.js";
-import type { DialogCloseStatus, DialogMessage } from "./types.js";
-
-export type AssistantSessionRow = typeof assistantSessions.$inferSelect;
-
-/** Slot, step and flag values an update may set (absent = unchanged, null = cleared). */
-export interface DialogChanges {
-  goal?: string | null;
-  style?: string | null;
-  emotion?: string | null;
-  pose?: string | null;
-  stickerText?: string | null;
-  confirmed?: boolean;
-  currentStep?: number;
-  pendingPhotoFileId?: string | null;
-  photoFileId?: string | null;
-}
-
-/** A dialog written by the legacy import (never active: imported dialogs are history). */
-export interface ImportedDialog {
-  userId: string;
-  importKey: string;
-  goal: string | null;
-  style: string | null;
-  emotion: string | null;
-  pose: string | null;
-  stickerText: string | null;
-  confirmed: boolean;
-  currentStep: number;
-  messages: DialogMessage[];
-  errorCount: number;
-  pendingPhotoFileId: string | null;
-  status: DialogCloseStatus;
-  env: string;
-  createdAt: Date;
-  updatedAt: Date;
-  completedAt: Date | null;
-}
+import type { AssistantSessionRow, DialogChanges, DialogCloseStatus, DialogMessage, ImportedDialog } from "./types.js";
 
 const a = assistantSessions;
 

@@ -2,8 +2,7 @@
 import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Db } from "../db/engine.js";
 import { apiKeys } from "../db/schema.js";
-
-export type ApiKeyRow = typeof apiKeys.$inferSelect;
+import type { ApiKeyRow } from "./types.js";
 
 export class ApiKeysRepository {
   constructor(private readonly db: Db) {}

@@ -6,18 +6,15 @@ import { createHash, randomBytes } from "node:crypto";
 import { NotFoundError } from "../errors.js";
 import type { Store } from "../store.js";
 import { assertText, assertUuid } from "../validation.js";
-import { ApiKeysRepository } from "./repository.js";
+import type { ApiKey } from "./types.js";
 
-export interface ApiKey {
-  id: string;
-  name: string;
-  /** The first characters of the key, to recognise it in lists. */
-  prefix: string;
-  createdAt: Date;
-  revokedAt: Date | null;
-}
-
-/** The SHA-256 of a key, hex — what is stored and compared. */
+/**
+ * The SHA-256 of a key, hex — what is stored and compared.
+ *
+ * @example
+ * const presented = Buffer.from(hashApiKey(bearerKey), "hex");
+ * const match = (await apiKeys.activeHashes()).find((k) => timingSafeEqual(Buffer.from(k.hash, "hex"), presented));
+ */
 export function hashApiKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");
 }
@@ -30,6 +27,16 @@ const toApiKey = (row: { id: string; name: string; prefix: string; createdAt: Da
   revokedAt: row.revokedAt,
 });
 
+/**
+ * Admin API keys for the HTTP API (`convo keys` in the CLI). Only their hashes are
+ * kept, so a lost key cannot be shown again: revoke it and create another.
+ *
+ * @example
+ * const apiKeys = new ApiKeysService(convo.store);
+ * const { key, apiKey } = await apiKeys.create("billing-backend");
+ * console.log(`Store this key now, it is not shown again: ${key}`);
+ * await apiKeys.revoke(apiKey.id);
+ */
 export class ApiKeysService {
   constructor(private readonly store: Store) {}
 
@@ -38,7 +45,7 @@ export class ApiKeysService {
     assertText("name", name, { max: 100 });
     const key = `convo_sk_${randomBytes(24).toString("base64url")}`;
     return this.store.statement(async (uow) => {
-      const row = await new ApiKeysRepository(uow.db).insert({
+      const row = await uow.apiKeys.insert({
         name,
         prefix: key.slice(0, 13),
         hash: hashApiKey(key),
@@ -48,19 +55,21 @@ export class ApiKeysService {
     });
   }
 
+  /** Every key's record, revoked ones included (never the key itself). */
   async list(): Promise<ApiKey[]> {
-    return this.store.statement(async (uow) => (await new ApiKeysRepository(uow.db).list()).map(toApiKey));
+    return this.store.statement(async (uow) => (await uow.apiKeys.list()).map(toApiKey));
   }
 
   /** Hashes of the keys in force, for the server's in-memory check. */
   async activeHashes(): Promise<{ id: string; hash: string }[]> {
-    return this.store.statement((uow) => new ApiKeysRepository(uow.db).active());
+    return this.store.statement((uow) => uow.apiKeys.active());
   }
 
+  /** Revokes a key (it stops working); NotFoundError for an unknown id. */
   async revoke(id: string): Promise<ApiKey> {
     const keyId = assertUuid("id", id);
     return this.store.statement(async (uow) => {
-      const row = await new ApiKeysRepository(uow.db).revoke(keyId, uow.now);
+      const row = await uow.apiKeys.revoke(keyId, uow.now);
       if (!row) throw new NotFoundError("api key", keyId);
       return toApiKey(row);
     });

@@ -1,25 +1,9 @@
 /** SQL for messages: the gap-free, idempotent append and the reads. */
 import { and, asc, eq, gt, sql } from "drizzle-orm";
-import { type ConversationRow, conversationFromRaw } from "../conversations/repository.js";
+import { type ConversationRow, conversationFromRaw } from "../conversations/types.js";
 import { type Db, queryRows, queryText } from "../db/engine.js";
 import { conversations, messages } from "../db/schema.js";
-
-export type MessageRow = typeof messages.$inferSelect;
-export type Role = "user" | "assistant" | "system" | "tool";
-
-export interface NewMessage {
-  userId: string;
-  conversationId: string;
-  role: Role;
-  content: string;
-  parts?: unknown[] | null;
-  noise?: boolean;
-  clientMessageId?: string | null;
-  runId?: string | null;
-  /** Title to give the conversation if it has none yet (first user message). */
-  autoTitle?: string | null;
-  now: Date;
-}
+import type { MessageRow, NewMessage } from "./types.js";
 
 interface RawMessage {
   user_id: string;

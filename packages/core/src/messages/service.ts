@@ -1,55 +1,31 @@
 /** Use cases for messages: append, append to the current conversation, page. */
+import { LIMITS, ROLES as PROTOCOL_ROLES } from "@convo/protocol";
 import type { LifecycleConfig } from "../config.js";
-import type { ConversationRow } from "../conversations/repository.js";
-import { heuristicTitle } from "../conversations/titles.js";
+import { type ConversationRow, heuristicTitle, toConversation } from "../conversations/index.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { Store, UnitOfWork } from "../store.js";
-import { type Conversation, type Message, toConversation, toMessage } from "../types.js";
 import { assertEnv, assertJson, assertText, assertUuid, intInRange } from "../validation.js";
-import type { Role } from "./repository.js";
-
-export interface MessageInput {
-  role: Role;
-  content: string;
-  /** Structured parts: tool calls, attachments (a Telegram `file_id`…). */
-  parts?: unknown[] | null;
-  /** System noise (welcome text, notices) the context loader leaves out. */
-  noise?: boolean;
-  /** The client's id for this message: sending it again stores nothing new. */
-  clientMessageId?: string;
-  /** The run this message belongs to, for assistant messages written by a run. */
-  runId?: string;
-}
-
-export interface AppendToCurrentInput extends MessageInput {
-  /** Append to the conversation with this client key, creating it on first use. */
-  externalId?: string;
-  env?: string;
-}
-
-export interface AppendResult {
-  message: Message;
-  /** False when `clientMessageId` had been stored before: this is that message. */
-  created: boolean;
-}
+import {
+  type AppendResult,
+  type AppendToCurrentInput,
+  type AppendToCurrentResult,
+  type Message,
+  type MessageInput,
+  toMessage,
+} from "./types.js";
 
 /** An append with the conversation row as the append left it (when it stored one). */
 interface AppendInResult extends AppendResult {
   conversationRow?: ConversationRow;
 }
 
-export interface AppendToCurrentResult extends AppendResult {
-  conversation: Conversation;
-  conversationCreated: boolean;
-}
-
-const ROLES = new Set<Role>(["user", "assistant", "system", "tool"]);
+const ROLES = new Set<string>(PROTOCOL_ROLES);
 
 /** Checks a message input; answers it normalised. */
 export function checkMessage(input: MessageInput): MessageInput {
   if (input === null || typeof input !== "object") throw new ValidationError("message must be an object", { field: "body" });
   if (!ROLES.has(input.role)) {
-    throw new ValidationError("role must be one of user, assistant, system, tool", { field: "role" });
+    throw new ValidationError(`role must be one of ${PROTOCOL_ROLES.join(", ")}`, { field: "role" });
   }
   const content = assertText("content", input.content, { allowEmpty: input.role !== "user" });
   if (input.parts != null && !Array.isArray(input.parts)) {
@@ -64,16 +40,40 @@ export function checkMessage(input: MessageInput): MessageInput {
     parts: input.parts == null ? null : assertJson("parts", input.parts),
     noise: input.noise ?? false,
     clientMessageId:
-      input.clientMessageId === undefined ? undefined : assertText("clientMessageId", input.clientMessageId, { max: 200 }),
+      input.clientMessageId === undefined
+        ? undefined
+        : assertText("clientMessageId", input.clientMessageId, { max: LIMITS.idLength }),
     runId: input.runId === undefined ? undefined : assertUuid("runId", input.runId),
   };
 }
 
+/**
+ * Told of every stored message once its unit of work has committed, so live followers
+ * of the conversation (on any node) see it. `convo.ts` wires it to the run feed.
+ */
+export type MessageAnnouncer = (message: Message) => void;
+
+/**
+ * Messages (`convo.messages`): the conversation's history, appended gap-free and read
+ * back in order. `appendToCurrent` is the usual entry for a bot: it finds or opens the
+ * conversation itself.
+ *
+ * @example
+ * const { message, conversation } = await convo.messages.appendToCurrent(userId, { role: "user", content: "Привет!" });
+ * await convo.messages.append(userId, conversation.id, { role: "assistant", content: "Здравствуйте! Чем помочь?" });
+ * const recent = await convo.messages.last(userId, conversation.id, { limit: 20 });
+ */
 export class MessagesService {
   constructor(
     private readonly store: Store,
     private readonly lifecycle: LifecycleConfig,
+    private readonly announce: MessageAnnouncer = () => {},
   ) {}
+
+  /** Checks and normalises a message input (throws a ValidationError naming the field). */
+  check(input: MessageInput): MessageInput {
+    return checkMessage(input);
+  }
 
   #activeSince(now: Date): Date {
     return new Date(now.getTime() - this.lifecycle.inactivityMs);
@@ -107,7 +107,7 @@ export class MessagesService {
     });
   }
 
-  /** Appends inside the caller's unit of work (input already checked). */
+  /** Appends inside the caller's unit of work (input already checked); announced after that unit commits. */
   async appendIn(
     uow: UnitOfWork,
     userId: string,
@@ -125,7 +125,12 @@ export class MessagesService {
       },
       options,
     );
-    if (appended) return { message: toMessage(appended.message), created: true, conversationRow: appended.conversation };
+    if (appended) {
+      const message = toMessage(appended.message);
+      // After commit, for library and HTTP callers alike; a rollback announces nothing.
+      uow.afterCommit(() => this.announce(message));
+      return { message, created: true, conversationRow: appended.conversation };
+    }
     // Nothing inserted: a repeated clientMessageId, or no open conversation.
     if (msg.clientMessageId) {
       const existing = await this.#replay(uow, userId, msg.clientMessageId, conversationId);
@@ -150,7 +155,8 @@ export class MessagesService {
     const uid = assertUuid("userId", userId);
     const msg = checkMessage(input);
     const env = input.env === undefined ? "prod" : assertEnv(input.env);
-    const externalId = input.externalId === undefined ? undefined : assertText("externalId", input.externalId, { max: 200 });
+    const externalId =
+      input.externalId === undefined ? undefined : assertText("externalId", input.externalId, { max: LIMITS.idLength });
     return this.store.transaction(async (uow) => {
       if (!(await uow.users.lock(uid))) throw new NotFoundError("user", uid);
       if (msg.clientMessageId) {

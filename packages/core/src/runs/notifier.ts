@@ -17,7 +17,7 @@
 import { createHash } from "node:crypto";
 import { mapDatabaseError } from "../db/pg-errors.js";
 import type { Store } from "../store.js";
-import type { RunEventType } from "./repository.js";
+import type { RunEventType } from "./types.js";
 
 /** "Events up to `seq` are stored for this run"; `type` is the last one's. */
 export interface RunEventNotice {
@@ -51,6 +51,10 @@ type Listener = (notice: Notice) => void;
 /**
  * The NOTIFY channel of a schema. Channel names are identifiers of at most 63
  * bytes; a schema name too long for the prefix is replaced by its hash.
+ *
+ * @example
+ * notifyChannel("public"); // "convo_public"
+ * await engine.listen(notifyChannel(engine.schema), (payload) => console.log(payload));
  */
 export function notifyChannel(schema: string): string {
   const name = `convo_${schema}`;
@@ -68,6 +72,20 @@ function parseNotice(payload: string): Notice | undefined {
   return undefined;
 }
 
+/**
+ * The store's wake-up bus: subscribe by run or conversation id, `ready()` before
+ * reading, then read the rows a notice points at. Publish only after the commit of
+ * the data it announces. One per store; `convo.runs` owns it.
+ *
+ * @example
+ * const bus = new RunEventBus(store, console.error);
+ * const off = bus.onRun(runId, (notice) => {
+ *   if (notice.kind === "run" && isTerminal(notice.type)) console.log("run ended at seq", notice.seq);
+ * });
+ * await bus.ready(); // now read the run's events: anything later arrives as a notice
+ * off();
+ * await bus.close();
+ */
 export class RunEventBus {
   readonly channel: string;
   readonly #byRun = new Map<string, Set<Listener>>();
@@ -111,12 +129,14 @@ export class RunEventBus {
   /** Sends notices (one statement). Call it after the data they announce has committed. */
   async publish(notices: Notice[]): Promise<void> {
     if (notices.length === 0 || this.#closed) return;
-    await this.store.statement((uow) =>
-      uow.runs.notify(
+    try {
+      await this.store.engine.notify(
         this.channel,
         notices.map((n) => JSON.stringify(n)),
-      ),
-    );
+      );
+    } catch (error) {
+      throw mapDatabaseError(error);
+    }
   }
 
   /** Like `publish`, but a failure goes to the background error handler: the data is stored either way. */

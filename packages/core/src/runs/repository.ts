@@ -7,36 +7,7 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
 import { runEvents, runs } from "../db/schema.js";
-
-export type RunRow = typeof runs.$inferSelect;
-export type RunEventRow = typeof runEvents.$inferSelect;
-export type RunStatus = "running" | "done" | "error" | "cancelled";
-export type RunEventType = "thinking" | "tool_call" | "delta" | "done" | "error" | "cancelled";
-
-/** An event to store; `seq` is given by the database. */
-export interface NewRunEvent {
-  type: RunEventType;
-  content?: string | null;
-  data?: Record<string, unknown> | null;
-}
-
-/** The final fields a run is ended with, together with its terminal event. */
-export interface RunFinish {
-  status: Exclude<RunStatus, "running">;
-  finalResponse?: string | null;
-  model?: string | null;
-  usage?: { inputTokens: number | null; outputTokens: number | null; totalTokens: number | null } | null;
-  processingTimeMs?: number | null;
-  error?: string | null;
-  assistantMessageId?: string | null;
-}
-
-/** What an append stored: the run after it, and the seqs the events got. */
-export interface AppendedEvents {
-  run: RunRow;
-  firstSeq: number;
-  lastSeq: number;
-}
+import type { AppendedEvents, NewRunEvent, RunEventRow, RunFinish, RunRow } from "./types.js";
 
 interface RawRun {
   user_id: string;
@@ -363,14 +334,5 @@ export class RunsRepository {
       SELECT user_id, id, conversation_id, last_event_seq AS seq FROM ended`,
     );
     return rows.map((row) => ({ userId: row.user_id, id: row.id, conversationId: row.conversation_id, seq: Number(row.seq) }));
-  }
-
-  /** Sends NOTIFY on `channel` for each payload (delivered when the transaction commits). */
-  async notify(channel: string, payloads: string[]): Promise<void> {
-    if (payloads.length === 0) return;
-    await queryRows(
-      this.db,
-      sql`SELECT pg_notify(${channel}, p) FROM jsonb_array_elements_text(${JSON.stringify(payloads)}::jsonb) AS p`,
-    );
   }
 }

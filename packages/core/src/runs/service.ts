@@ -9,11 +9,12 @@
  * - A start repeated with the same `clientMessageId` answers the run that message
  *   started (`created: false`) without a second message or run — and without limits.
  */
+
+import type { Page } from "../cursor.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
-import { ConflictError, ConvoError, NotFoundError, RateLimitError, ValidationError } from "../errors.js";
-import { checkMessage, type MessagesService } from "../messages/service.js";
+import { ConflictError, NodeShuttingDownError, NotFoundError, RateLimitError, ValidationError } from "../errors.js";
+import type { Message } from "../messages/index.js";
 import type { Store } from "../store.js";
-import type { Message, Page } from "../types.js";
 import { assertUuid, intInRange } from "../validation.js";
 import type { RunsConfig } from "./config.js";
 import type { ConversationFeed } from "./conversation-feed.js";
@@ -22,8 +23,8 @@ import { RunFollowing } from "./follow.js";
 import type { LeaseKeeper } from "./lease-keeper.js";
 import type { ModelRegistry } from "./models.js";
 import type { RunEventBus } from "./notifier.js";
-import type { NewRunEvent } from "./repository.js";
-import { type Run, type RunEvent, type RunEventPage, type RunToolChoice, toRun, toRunEvent } from "./types.js";
+import type { RunMessageWriter } from "./ports.js";
+import { type NewRunEvent, type Run, type RunEvent, type RunEventPage, type RunToolChoice, toRun, toRunEvent } from "./types.js";
 
 export interface StartRunInput {
   /** The user's message. */
@@ -67,13 +68,6 @@ export interface FollowOptions {
   signal?: AbortSignal;
 }
 
-/** The node is closing and takes no new runs (503). */
-export class NodeShuttingDownError extends ConvoError {
-  constructor() {
-    super("NODE_SHUTTING_DOWN", 503, "This node is shutting down and starts no new runs; retry on another node");
-  }
-}
-
 const MAX_SEQ = 2 ** 31 - 1;
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -92,7 +86,7 @@ function checkToolChoice(value: unknown): RunToolChoice | undefined {
 export interface RunsServiceDeps {
   store: Store;
   config: RunsConfig;
-  messages: MessagesService;
+  messages: RunMessageWriter;
   models: ModelRegistry;
   bus: RunEventBus;
   executor: RunExecutor;
@@ -102,6 +96,16 @@ export interface RunsServiceDeps {
   onError: (error: unknown) => void;
 }
 
+/**
+ * Background runs (`convo.runs`): one assistant turn executed after the call returns,
+ * its events stored as they come. Start, then read the events by polling, long-polling
+ * or following; cancel from any node.
+ *
+ * @example
+ * const { run } = await convo.runs.start(userId, conversationId, { content: "Который час?", clientMessageId: "tg:1042" });
+ * const page = await convo.runs.waitForEvents(userId, run.id, { after: 0, waitMs: 25_000 });
+ * if (!page.finished) await convo.runs.cancel(userId, run.id);
+ */
 export class RunsService {
   readonly #following: RunFollowing;
   /** Starts between their limit check and their commit, counted against the node's limit. */
@@ -147,7 +151,7 @@ export class RunsService {
     const cid = assertUuid("conversationId", conversationId);
     if (input === null || typeof input !== "object")
       throw new ValidationError("the run input must be an object", { field: "body" });
-    const msg = checkMessage({
+    const msg = this.deps.messages.check({
       role: "user",
       content: input.content,
       clientMessageId: input.clientMessageId,
@@ -244,9 +248,11 @@ export class RunsService {
   }
 
   /** The owner of a run by id alone — for admin requests that name no user. */
-  async ownerOf(runId: string): Promise<string | undefined> {
+  async ownerOf(runId: string): Promise<string> {
     const rid = assertUuid("runId", runId);
-    return this.deps.store.statement((uow) => uow.runs.ownerOf(rid));
+    const owner = await this.deps.store.statement((uow) => uow.runs.ownerOf(rid));
+    if (!owner) throw new NotFoundError("run", rid);
+    return owner;
   }
 
   /** A conversation's runs, newest first, `limit` 1–100 (default 20), with a keyset cursor. */

@@ -1,7 +1,5 @@
 /** Wires the run machinery of one store: bus, executor, heartbeat and the service. */
 import type { LifecycleConfig } from "../config.js";
-import type { ContextService } from "../context/service.js";
-import type { MessagesService } from "../messages/service.js";
 import type { Store } from "../store.js";
 import { defaultRunsConfig, type RunsConfig } from "./config.js";
 import { ConversationFeed } from "./conversation-feed.js";
@@ -9,6 +7,7 @@ import { RunExecutor } from "./executor.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { ModelRegistry, type ModelsOptions } from "./models.js";
 import { RunEventBus } from "./notifier.js";
+import type { RunContextLoader, RunHistorySearch, RunMessageWriter } from "./ports.js";
 import { RunsService } from "./service.js";
 import type { RunTools } from "./tools.js";
 
@@ -29,8 +28,9 @@ export interface RunsOptions extends Partial<RunsConfig> {
 export function createRuns(parts: {
   store: Store;
   lifecycle: LifecycleConfig;
-  messages: MessagesService;
-  context: ContextService;
+  messages: RunMessageWriter;
+  context: RunContextLoader;
+  history: RunHistorySearch;
   options?: RunsOptions;
   onError?: (error: unknown) => void;
 }): { runs: RunsService; feed: ConversationFeed } {
@@ -49,6 +49,7 @@ export function createRuns(parts: {
     tools,
     context: parts.context,
     messages: parts.messages,
+    history: parts.history,
     onError,
   });
   const leases = new LeaseKeeper(store, executor, config, onError);

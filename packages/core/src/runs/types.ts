@@ -1,7 +1,8 @@
 /** The public shapes of runs and their events, as the library answers them. */
-import type { RunEventRow, RunEventType, RunRow, RunStatus } from "./repository.js";
+import type { RunEventType, RunStatus } from "@convo/protocol";
+import type { runEvents, runs } from "../db/schema.js";
 
-export type { RunEventType, RunStatus } from "./repository.js";
+export { RUN_EVENT_TYPES, RUN_STATUSES, type RunEventType, type RunStatus } from "@convo/protocol";
 
 /** Token usage of a run (all steps together). */
 export interface RunUsage {
@@ -109,6 +110,15 @@ export type RunEvent = ThinkingEvent | ToolCallEvent | DeltaEvent | DoneEvent | 
 /** The event types that end a run: nothing is stored after one. */
 export const TERMINAL_EVENT_TYPES: ReadonlySet<RunEventType> = new Set(["done", "error", "cancelled"]);
 
+/**
+ * True for the event types that end a run (`done`, `error`, `cancelled`): stop reading
+ * after one.
+ *
+ * @example
+ * for await (const event of await convo.runs.follow(userId, runId)) {
+ *   if (isTerminal(event.type)) console.log("run ended:", event.type);
+ * }
+ */
 export const isTerminal = (type: string) => TERMINAL_EVENT_TYPES.has(type as RunEventType);
 
 /** A page of events after a seq, with the run's status when it was read. */
@@ -124,6 +134,14 @@ export interface RunEventPage {
   finished: boolean;
 }
 
+/**
+ * The public Run of a stored row (usage grouped, the tool choice taken from its options).
+ *
+ * @example
+ * const row = await uow.runs.find(userId, runId);
+ * if (!row) throw new NotFoundError("run", runId);
+ * return toRun(row);
+ */
 export function toRun(row: RunRow): Run {
   const usage =
     row.inputTokens === null && row.outputTokens === null && row.totalTokens === null
@@ -153,7 +171,12 @@ export function toRun(row: RunRow): Run {
   };
 }
 
-/** An event row with its type-specific `data` fields spread beside `seq`, `type` and `content`. */
+/**
+ * An event row with its type-specific `data` fields spread beside `seq`, `type` and `content`.
+ *
+ * @example
+ * const events = (await uow.runs.eventsAfter(userId, runId, after, 500)).map(toRunEvent);
+ */
 export function toRunEvent(row: RunEventRow): RunEvent {
   // `data` never carries the base fields (the executor writes it), so spreading it
   // first and the base after keeps the base authoritative.
@@ -165,4 +188,33 @@ export function toRunEvent(row: RunEventRow): RunEvent {
     content: row.content,
     createdAt: row.createdAt,
   } as RunEvent;
+}
+
+export type RunRow = typeof runs.$inferSelect;
+
+export type RunEventRow = typeof runEvents.$inferSelect;
+
+/** An event to store; `seq` is given by the database. */
+export interface NewRunEvent {
+  type: RunEventType;
+  content?: string | null;
+  data?: Record<string, unknown> | null;
+}
+
+/** The final fields a run is ended with, together with its terminal event. */
+export interface RunFinish {
+  status: Exclude<RunStatus, "running">;
+  finalResponse?: string | null;
+  model?: string | null;
+  usage?: { inputTokens: number | null; outputTokens: number | null; totalTokens: number | null } | null;
+  processingTimeMs?: number | null;
+  error?: string | null;
+  assistantMessageId?: string | null;
+}
+
+/** What an append stored: the run after it, and the seqs the events got. */
+export interface AppendedEvents {
+  run: RunRow;
+  firstSeq: number;
+  lastSeq: number;
 }

@@ -2,12 +2,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/engine.js";
 import { conversationStates } from "../db/schema.js";
-
-export interface StateRow {
-  doc: Record<string, unknown>;
-  version: number;
-  updatedAt: Date | null;
-}
+import type { StateRow } from "./types.js";
 
 export class StatesRepository {
   constructor(private readonly db: Db) {}

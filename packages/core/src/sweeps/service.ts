@@ -6,22 +6,16 @@
  */
 import type { LifecycleConfig } from "../config.js";
 import type { Store } from "../store.js";
+import type { RunLeaseSweeper, SweepResult } from "./types.js";
 
-export interface SweepResult {
-  closedInactive: number;
-  /** Active assistant dialogs abandoned after `dialogInactivityMs` without activity. */
-  abandonedDialogs: number;
-  deletedExpired: number;
-  titledByDate: number;
-  /** Runs whose lease expired (their node died), ended as `error` "interrupted". */
-  interruptedRuns: number;
-}
-
-/** The part of the runs service the sweep uses. */
-export interface RunLeaseSweeper {
-  expireLeases(now?: Date): Promise<number>;
-}
-
+/**
+ * The lifecycle sweeps (`convo.sweeps`): close idle conversations, abandon idle
+ * dialogs, delete expired ones, backfill titles, end runs whose node died. The server
+ * runs them on a timer; a library host calls `runAll` about once a minute.
+ *
+ * @example
+ * setInterval(() => convo.sweeps.runAll().catch(console.error), 60_000).unref();
+ */
 export class SweepsService {
   constructor(
     private readonly store: Store,

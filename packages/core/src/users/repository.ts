@@ -2,8 +2,7 @@
 import { eq, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
 import { users } from "../db/schema.js";
-
-export type UserRow = typeof users.$inferSelect;
+import type { UserRow } from "./types.js";
 
 export class UsersRepository {
   constructor(private readonly db: Db) {}

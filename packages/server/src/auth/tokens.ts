@@ -14,6 +14,15 @@ export interface TokenOptions {
   audience?: string;
 }
 
+/**
+ * Checks end-user bearer tokens (HS256 secret or JWKS) and answers the user id they
+ * speak for. The app builds one from its options; `enabled` is false when neither
+ * a secret nor a JWKS URL is set.
+ *
+ * @example
+ * const tokens = new TokenVerifier({ secret: process.env.CONVO_JWT_SECRET });
+ * const userId = await tokens.verify(bearerToken); // UnauthorizedError when invalid or expired
+ */
 export class TokenVerifier {
   readonly #secret?: Uint8Array;
   readonly #jwks?: JWTVerifyGetKey;
@@ -23,6 +32,7 @@ export class TokenVerifier {
     if (options.jwksUrl) this.#jwks = createRemoteJWKSet(new URL(options.jwksUrl));
   }
 
+  /** True when tokens can be checked at all (a secret or a JWKS URL is set). */
   get enabled(): boolean {
     return this.#secret !== undefined || this.#jwks !== undefined;
   }
@@ -43,7 +53,13 @@ export class TokenVerifier {
   }
 }
 
-/** Mints an HS256 end-user token (for testing, or for a backend that hands tokens to its clients). */
+/**
+ * Mints an HS256 end-user token (for testing, or for a backend that hands tokens to its clients).
+ *
+ * @example
+ * const token = await mintToken(process.env.CONVO_JWT_SECRET!, user.id, { expiresIn: "15m" });
+ * await fetch(`${convoUrl}/v1/users/${user.id}/conversations`, { headers: { authorization: `Bearer ${token}` } });
+ */
 export async function mintToken(
   secret: string,
   userId: string,

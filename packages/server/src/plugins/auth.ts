@@ -3,7 +3,7 @@
  * Sets `request.principal`. In open mode (nothing configured) every caller is an
  * admin — the server then listens on loopback only (see server.ts).
  */
-import type { ApiKeysService } from "@convo/core";
+import type { ApiKeysService } from "@convo/core/internal";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import { ApiKeyCache } from "../auth/api-key-cache.js";

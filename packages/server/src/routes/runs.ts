@@ -21,8 +21,7 @@ import {
 import type { FastifyRequest } from "fastify";
 import { jsonify } from "../json.js";
 import { type SseRegistry, streamSse } from "../sse.js";
-import { conversationUser } from "./owner.js";
-import { runUser } from "./run-owner.js";
+import { resourceUser } from "./owner.js";
 import type { App, RouteDeps } from "./types.js";
 
 export interface RunRouteDeps extends RouteDeps {
@@ -80,7 +79,7 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
       },
     },
     async (request, reply) => {
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       const { run, created } = await convo.runs.start(userId, request.params.id, request.body);
       const body = { runId: run.id, status: run.status, conversationId: run.conversationId, userMessageId: run.userMessageId };
       reply.header("location", `/v1/runs/${run.id}`);
@@ -93,7 +92,8 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
     {
       schema: { tags: ["runs"], summary: "A run's record", params: RunIdParams, response: { 200: RunRecord, ...errorResponses } },
     },
-    async (request) => runJson(await convo.runs.get(await runUser(request, convo, request.params.runId), request.params.runId)),
+    async (request) =>
+      runJson(await convo.runs.get(await resourceUser(request, convo, "run", request.params.runId), request.params.runId)),
   );
 
   app.get(
@@ -108,7 +108,7 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
       },
     },
     async (request) => {
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       const page = await convo.runs.list(userId, request.params.id, request.query);
       return { runs: page.items.map(runJson), hasMore: page.hasMore, nextCursor: page.nextCursor };
     },
@@ -126,7 +126,7 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
       },
     },
     async (request) => {
-      const userId = await runUser(request, convo, request.params.runId);
+      const userId = await resourceUser(request, convo, "run", request.params.runId);
       const { after, limit, wait } = request.query;
       const page = wait
         ? await convo.runs.waitForEvents(userId, request.params.runId, {
@@ -143,15 +143,17 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
   app.get(
     "/v1/runs/:runId/stream",
     {
+      config: { sse: true },
       schema: {
         tags: ["runs"],
         summary: "Server-sent events of a run (id = seq); resumes after Last-Event-ID; ends after the terminal event",
         params: RunIdParams,
         querystring: StreamQuery,
+        response: errorResponses,
       },
     },
     async (request, reply) => {
-      const userId = await runUser(request, convo, request.params.runId);
+      const userId = await resourceUser(request, convo, "run", request.params.runId);
       const signal = requestSignal(request, shutdown);
       // Throws NotFoundError before any byte is sent, so a wrong id is a plain 404.
       const events = await convo.runs.follow(userId, request.params.runId, {
@@ -177,22 +179,24 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
       },
     },
     async (request) =>
-      runJson(await convo.runs.cancel(await runUser(request, convo, request.params.runId), request.params.runId)),
+      runJson(await convo.runs.cancel(await resourceUser(request, convo, "run", request.params.runId), request.params.runId)),
   );
 
   app.get(
     "/v1/conversations/:id/stream",
     {
+      config: { sse: true },
       schema: {
         tags: ["runs"],
         summary:
           "Follow a conversation live: new messages (event `message`, id = message seq) and its runs' events (event `run_event`)",
         params: IdParams,
         querystring: ConversationStreamQuery,
+        response: errorResponses,
       },
     },
     async (request, reply) => {
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       const header = request.headers["last-event-id"];
       const afterSeq = typeof header === "string" && /^\d{1,10}$/.test(header) ? Number(header) : request.query.afterSeq;
       const items = await convo.runs.feed.follow(userId, request.params.id, {
