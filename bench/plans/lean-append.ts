@@ -45,7 +45,10 @@ async function plans(engine: BenchEngine): Promise<void> {
     ],
   ];
   const explain = async (title: string, text: string, params: unknown[]) => {
-    const rows = await engine.raw.query<Record<string, string>>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) ${text}`, params);
+    const rows = await engine.raw.query<Record<string, string>>(
+      `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) ${text}`,
+      params,
+    );
     console.log(`#### ${title}\n\n\`\`\`\n${rows.map((r) => Object.values(r)[0]).join("\n")}\n\`\`\`\n`);
   };
   console.log(`### ${engine.label}: as shipped (0004)\n`);
