@@ -270,7 +270,10 @@ export async function run(opts: { quick: boolean }): Promise<string> {
       `\`convo.messages.appendToCurrent(userId, { role, content })\` (one transaction). ` +
       `Raw: the same single-statement CTE append through the bare driver (a \`pg\` Pool of ${POOL_SIZE}, or the PGlite client), ` +
       `and for appendToCurrent BEGIN; lock the user row; find the active conversation FOR UPDATE ` +
-      `(or close the idle ones and open one); append; COMMIT — see \`bench/reference/append.ts\`.`,
+      `(or close the idle ones and open one); append; COMMIT — see \`bench/reference/append.ts\`. ` +
+      `In the two spread cases also "ref", the minimal reference of issue 10 (its own schema, one statement: ` +
+      `UPDATE the conversation, INSERT the message with max(seq) + 1, retried on a unique violation; ` +
+      `\`bench/reference/minimal.ts\`), and on PostgreSQL Mastra's \`saveMessages\` of one message (\`@mastra/pg\`, its own schema).`,
     "",
     comparisonTable(rows),
     "",

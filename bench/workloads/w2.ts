@@ -153,6 +153,9 @@ export async function run(opts: { quick: boolean }): Promise<string> {
     "",
     comparisonTable(results.flatMap((r) => r.result)),
     "",
+    "- ref = the minimal reference (`SELECT * FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT 20`, " +
+      "reversed, on its own schema with the same number of conversations and messages); Mastra = `listMessages` " +
+      "(`perPage: 20`, newest first, `includeTotal: false`, reversed), on PostgreSQL.",
     "- `context.load` = `convo.context.load(userId, { conversationId, historyLimit: 20, sessionsLimit: 0 })`, the " +
       "context a model needs: reads of the user (profile), the conversation and its last 20 messages without noise " +
       "(and the previous conversations, here none), without a transaction.",

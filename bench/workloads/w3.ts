@@ -221,9 +221,13 @@ export async function run(opts: { quick: boolean }): Promise<string> {
     "",
     comparisonTable(results.flatMap((r) => r.rows)),
     "",
+    "- The first two rows of the second table compare the first page of the user with " +
+      `${s} conversations at c=1 and c=16 with the minimal reference (\`ORDER BY updated_at DESC LIMIT 20\` and a ` +
+      "`count(*)`, two statements) and Mastra's `listThreads` (`perPage: 20`, by `updatedAt` desc, with its total), each " +
+      "on its own user of the same size.",
     "- Convo: `convo.conversations.list(userId, { limit: 20 })`, and with the `cursor` the library handed out " +
-      `${Math.round(DEPTH * 100)}% of the way down the list (walked once beforehand, 100 per page). One transaction: ` +
-      "the keyset page, then the total from the kept `conversation_totals`.",
+      `${Math.round(DEPTH * 100)}% of the way down the list (walked once beforehand, 100 per page). One statement: ` +
+      "the keyset page, with the total from the kept `conversation_totals` riding on each row.",
     "- Raw: `SELECT * FROM conversations WHERE user_id = $1 [AND (updated_at, id) < ($2, $3)] ORDER BY updated_at DESC, " +
       "id DESC LIMIT 21` and `SELECT COALESCE(SUM(total), 0) FROM conversation_totals WHERE user_id = $1`, two " +
       "autocommit reads — see `bench/reference/reads.ts`.",
