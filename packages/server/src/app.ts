@@ -18,6 +18,8 @@ import Fastify, {
 } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { TokenVerifier } from "./auth/tokens.js";
+import { chatRoutes } from "./chat/routes.js";
+import { StreamTokens } from "./chat/stream-tokens.js";
 import { completeOperation } from "./openapi.js";
 import { authPlugin } from "./plugins/auth.js";
 import { registerErrorHandler } from "./plugins/error-handler.js";
@@ -48,6 +50,8 @@ export interface AppOptions {
   /** Log every request and response (default false: see `ServerConfig.logRequests`). */
   logRequests?: boolean;
   metrics?: Metrics;
+  /** Key material of stream tokens (default: `jwtSecret`; without either, a random per-process key). */
+  streamTokenSecret?: string;
   /** Force open mode on or off; by default open = no API key and no token secret. */
   open?: boolean;
 }
@@ -142,7 +146,8 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   await app.register(swaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(authPlugin, { apiKeys, tokens, open });
+  const streamTokens = new StreamTokens(options.streamTokenSecret ?? options.jwtSecret);
+  await app.register(authPlugin, { apiKeys, tokens, open, streamTokens });
   await app.register(rateLimit, {
     global: true,
     timeWindow: 60_000,
@@ -183,6 +188,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     await contextRoutes(typed, deps);
     await runRoutes(typed, { ...deps, sse, shutdown: shutdown.signal });
     await dialogRoutes(typed, deps);
+    await chatRoutes(typed, { ...deps, streamTokens, shutdown: shutdown.signal });
   });
   return { app, metrics, open };
 }

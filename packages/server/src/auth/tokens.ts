@@ -48,7 +48,7 @@ export class TokenVerifier {
       return payload.sub.toLowerCase();
     } catch (error) {
       if (error instanceof UnauthorizedError) throw error;
-      throw new UnauthorizedError("token is not valid or has expired");
+      throw new UnauthorizedError("token is not valid or has expired", { cause: error });
     }
   }
 }

@@ -30,7 +30,7 @@ export interface RunRouteDeps extends RouteDeps {
   shutdown: AbortSignal;
 }
 
-const runJson = (run: Run) =>
+export const runJson = (run: Run) =>
   jsonify({
     id: run.id,
     userId: run.userId,
@@ -50,7 +50,7 @@ const runJson = (run: Run) =>
   });
 
 /** Aborted when the client goes away or the server shuts down. */
-function requestSignal(request: FastifyRequest, shutdown: AbortSignal): AbortSignal {
+export function requestSignal(request: FastifyRequest, shutdown: AbortSignal): AbortSignal {
   const gone = new AbortController();
   request.raw.once("close", () => gone.abort());
   return AbortSignal.any([gone.signal, shutdown]);
