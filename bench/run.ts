@@ -2,7 +2,8 @@
  * `npm run bench` — runs the workloads of DESIGN.md §5 for Convo and its raw reference
  * on PostgreSQL and PGlite, and writes docs/benchmarks.md.
  *
- *   npm run bench                      every workload, full sizes (~10 minutes on 2 cores)
+ *   npm run bench                      every workload, full sizes (w1–w3, http and runs took 14.5 minutes
+ *                                      on 2 cores at load ~18; analytics at 1,000,000 dialogs adds several more)
  *   npm run bench -- w1 w3             a subset; the other sections of the file are kept
  *   npm run bench -- --quick           shrunk sizes, a smoke run (under a minute)
  *   npm run bench -- --engines=pglite  one engine only (default: postgres,pglite)
