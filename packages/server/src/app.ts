@@ -9,7 +9,13 @@ import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { TokenVerifier } from "./auth/tokens.js";
 import { chatRoutes } from "./chat/routes.js";
@@ -44,6 +50,8 @@ export interface AppOptions {
   corsOrigins?: string[];
   /** Pino logger options, or false for none. */
   logger?: FastifyServerOptions["logger"];
+  /** Log every request and response (default false: see `ServerConfig.logRequests`). */
+  logRequests?: boolean;
   metrics?: Metrics;
   /** Key material of stream tokens (default: `jwtSecret`; without either, a random per-process key). */
   streamTokenSecret?: string;
@@ -73,6 +81,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   const { convo } = options;
   const app = Fastify({
     logger: options.logger ?? false,
+    logController: new LogController({ disableRequestLogging: !options.logRequests }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];

@@ -33,6 +33,13 @@ export interface ServerConfig {
   logLevel: string;
   /** The reference Telegram bot's webhook (mounted with a token and a webhook secret). */
   telegram?: TelegramConfig;
+  /**
+   * Log every request (pino's "incoming request" / "request completed" lines). Off by
+   * default (`CONVO_LOG_REQUESTS=true` turns it on): two synchronous log lines per
+   * request cost the server more CPU than the request's own work (issue 10). Errors,
+   * warnings and failed requests are logged either way.
+   */
+  logRequests?: boolean;
   /** Background runs on this node (defaults in docs/runs.md). */
   runs?: {
     nodeId?: string;
@@ -88,6 +95,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     webhookIntervalMs: int(env.CONVO_WEBHOOK_INTERVAL_MS, 2_000),
     logLevel: env.CONVO_LOG_LEVEL || "info",
     telegram: telegramFromEnv(env),
+    logRequests: env.CONVO_LOG_REQUESTS === "true" || env.CONVO_LOG_REQUESTS === "1",
     runs: {
       nodeId: env.CONVO_NODE_ID || undefined,
       maxRunsPerNode: optionalInt(env.CONVO_MAX_RUNS_PER_NODE),

@@ -110,6 +110,7 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
   const { app, metrics, open } = await buildApp({
     convo,
     logger,
+    logRequests: config.logRequests,
     bodyLimit: config.bodyLimit,
     jwtSecret: config.jwtSecret,
     streamTokenSecret: config.streamTokenSecret,
