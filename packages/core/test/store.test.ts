@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -106,6 +106,29 @@ describe("PGlite data directory", () => {
       expect((await reopened.users.get(user.id)).externalId).toBe("persisted");
       await reopened.close();
       rmSync(file);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("restores a fresh directory from the build's migrated template, every migration applied", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "convo-fresh-"));
+    try {
+      // The build writes the template (packages/core/scripts/make-pglite-template.mjs).
+      expect(existsSync(new URL("../template/pglite-data.tar.gz", import.meta.url))).toBe(true);
+      const convo = await openConvo({ dataDir: dir });
+      expect(existsSync(join(dir, "PG_VERSION"))).toBe(true);
+      const journal = JSON.parse(readFileSync(new URL("../migrations/meta/_journal.json", import.meta.url), "utf8"));
+      const [row] = await rawQuery<{ n: number | string }>(convo, "SELECT count(*) AS n FROM public.__convo_migrations");
+      expect(Number(row?.n)).toBe(journal.entries.length);
+      const { user } = await convo.users.create({ externalId: "fresh" });
+      await convo.messages.appendToCurrent(user.id, { role: "user", content: "Привет из шаблона" });
+      await convo.close();
+      const reopened = await openConvo({ dataDir: dir });
+      expect(
+        (await reopened.messages.last(user.id, (await reopened.conversations.list(user.id)).items[0]!.id)).map((m) => m.content),
+      ).toEqual(["Привет из шаблона"]);
+      await reopened.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,6 +5,8 @@
  * never poisons the connection for the next unit of work. Nothing stops two processes
  * opening one directory, so the store takes a pid lock on it first.
  */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/pglite";
@@ -22,12 +24,28 @@ export interface PgliteEngineOptions {
   schema?: string;
 }
 
+/**
+ * A migrated, empty data directory made by the build (scripts/make-pglite-template.mjs).
+ * A fresh directory is restored from it: PostgreSQL's initdb in WebAssembly is most of
+ * a first start (seconds), the restore well under that. Migrations still run at open.
+ */
+const TEMPLATE = new URL("../../template/pglite-data.tar.gz", import.meta.url);
+
+/** PGlite on `dataDir`, restored from the template when the directory holds no database yet. */
+async function createPglite(dataDir: string | undefined): Promise<PGlite> {
+  if (!dataDir || dataDir.startsWith("memory://") || existsSync(join(dataDir, "PG_VERSION")) || !existsSync(TEMPLATE)) {
+    return PGlite.create(dataDir ?? "memory://");
+  }
+  const template = new Blob([readFileSync(TEMPLATE)], { type: "application/x-gzip" });
+  return PGlite.create({ dataDir, loadDataDir: template });
+}
+
 export async function openPglite(options: PgliteEngineOptions): Promise<Engine> {
   const schemaName = assertSchemaName(options.schema ?? "public");
   const release = options.dataDir && !options.client ? lockDataDirectory(options.dataDir) : undefined;
   let client: PGlite;
   try {
-    client = options.client ?? (await PGlite.create(options.dataDir ?? "memory://"));
+    client = options.client ?? (await createPglite(options.dataDir));
   } catch (error) {
     release?.();
     throw error;
