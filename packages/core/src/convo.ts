@@ -4,11 +4,14 @@
  */
 
 import type { PGlite } from "@electric-sql/pglite";
+import { BackgroundReporter } from "./background/reporter.js";
+import type { BackgroundErrorHandler } from "./background/types.js";
 import { defaultLifecycle, type LifecycleConfig } from "./config.js";
 import type { Engine } from "./db/engine.js";
 import { openPglite } from "./db/pglite.js";
 import { openPostgres } from "./db/postgres.js";
 import { createRuns, type RunsOptions } from "./runs/setup.js";
+import { sharedSecret } from "./secrets/repository.js";
 import { AssistantAnalyticsService } from "./services/assistant-analytics.js";
 import { AssistantSessionsService } from "./services/assistant-sessions.js";
 import { ContextService } from "./services/context.js";
@@ -35,8 +38,18 @@ export interface ConvoOptions {
   lifecycle?: Partial<LifecycleConfig>;
   /** Where "now" comes from (tests move it). */
   clock?: () => Date;
-  /** Receives failures of work that runs after a commit, and of background runs. */
-  onBackgroundError?: (error: unknown) => void;
+  /**
+   * Receives failures nobody waits for, with where they happened: after-commit hooks,
+   * NOTIFY, LISTEN, pool connections, lease heartbeats, run tails, runs. More handlers
+   * can be added later with `convo.store.background.subscribe`.
+   */
+  onBackgroundError?: BackgroundErrorHandler;
+  /**
+   * Key that signs list cursors. By default a random key generated once per
+   * installation and kept in the database (`server_secrets`), so every node accepts
+   * the cursors of the others.
+   */
+  cursorSecret?: string;
   /** Background runs: node id, limits, coalescing, leases, models, tools (see docs/runs.md). */
   runs?: RunsOptions;
 }
@@ -44,7 +57,12 @@ export interface ConvoOptions {
 /** Opens the engine an options object describes, applying migrations. */
 export function openEngine(options: ConvoOptions): Promise<Engine> {
   if (options.databaseUrl) {
-    return openPostgres({ databaseUrl: options.databaseUrl, schema: options.schema, poolSize: options.poolSize });
+    return openPostgres({
+      databaseUrl: options.databaseUrl,
+      schema: options.schema,
+      poolSize: options.poolSize,
+      onError: options.onBackgroundError,
+    });
   }
   return openPglite({
     dataDir: options.pglite ? undefined : (options.dataDir ?? "./.convo-data"),
@@ -72,7 +90,7 @@ export class Convo {
   constructor(
     readonly store: Store,
     lifecycle: Partial<LifecycleConfig> = {},
-    options: { runs?: RunsOptions; onBackgroundError?: (error: unknown) => void } = {},
+    options: { runs?: RunsOptions } = {},
   ) {
     this.lifecycle = { ...defaultLifecycle, ...lifecycle };
     this.users = new UsersService(store);
@@ -86,7 +104,6 @@ export class Convo {
       messages: this.messages,
       context: this.context,
       options: options.runs,
-      onError: options.onBackgroundError,
     }).runs;
     this.sweeps = new SweepsService(store, this.lifecycle, this.runs);
     this.dialogs = new AssistantSessionsService(store);
@@ -127,7 +144,15 @@ export class Convo {
  * await convo.messages.appendToCurrent(user.id, { role: "user", content: "Привет!" });
  */
 export async function openConvo(options: ConvoOptions = {}): Promise<Convo> {
-  const engine = await openEngine(options);
-  const store = new Store(engine, { clock: options.clock, onBackgroundError: options.onBackgroundError });
-  return new Convo(store, options.lifecycle, { runs: options.runs, onBackgroundError: options.onBackgroundError });
+  const background = new BackgroundReporter(options.onBackgroundError);
+  const engine = await openEngine({ ...options, onBackgroundError: background.report });
+  let cursorSecret: Buffer;
+  try {
+    cursorSecret = options.cursorSecret ? Buffer.from(options.cursorSecret, "utf8") : await sharedSecret(engine.db, "cursor");
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+  const store = new Store(engine, { clock: options.clock, background, cursorSecret });
+  return new Convo(store, options.lifecycle, { runs: options.runs });
 }

@@ -5,11 +5,17 @@
  */
 
 // Building blocks, for extensions and the server.
+export {
+  type BackgroundContext,
+  type BackgroundErrorHandler,
+  BackgroundReporter,
+  type BackgroundSource,
+} from "./background/index.js";
 export { defaultLifecycle, type LifecycleConfig } from "./config.js";
 export { Convo, type ConvoOptions, openConvo, openEngine } from "./convo.js";
 export { decodeCursor, encodeCursor } from "./cursor.js";
 export type { Db, Engine, EngineKind } from "./db/engine.js";
-export { isUniqueViolation, mapDatabaseError } from "./db/pg-errors.js";
+export { isConnectionError, isUniqueViolation, mapDatabaseError } from "./db/pg-errors.js";
 export * as tables from "./db/schema.js";
 export {
   importLegacyDialogs,

@@ -11,7 +11,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { TokenVerifier } from "./auth/tokens.js";
-import { authPlugin } from "./plugins/auth.js";
+import { authPlugin, isApiRoute } from "./plugins/auth.js";
 import { registerErrorHandler } from "./plugins/error-handler.js";
 import { Metrics } from "./plugins/metrics.js";
 import { contextRoutes } from "./routes/context.js";
@@ -24,6 +24,7 @@ import { stateRoutes } from "./routes/state.js";
 import type { App } from "./routes/types.js";
 import { userRoutes } from "./routes/users.js";
 import { SseRegistry } from "./sse.js";
+import { StreamLimiter } from "./stream-limits.js";
 
 export interface AppOptions {
   convo: Convo;
@@ -35,6 +36,18 @@ export interface AppOptions {
   rateLimitUser?: number;
   rateLimitAdmin?: number;
   corsOrigins?: string[];
+  /** Longest accepted end-user token lifetime in ms (default 7 days). */
+  tokenMaxLifetimeMs?: number;
+  /** Failed authentications per client address per minute (default 30). */
+  authFailureLimit?: number;
+  /** Open streams and long-polls per user (default 16) and per node (default 2,000). */
+  maxStreamsPerUser?: number;
+  maxStreamsPerNode?: number;
+  /** Whole-request receive timeout (default 30 s), header timeout (10 s), idle keep-alive (5 s), socket inactivity (60 s). */
+  requestTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  idleTimeoutMs?: number;
   /** Pino logger options, or false for none. */
   logger?: FastifyServerOptions["logger"];
   metrics?: Metrics;
@@ -45,6 +58,10 @@ export interface AppOptions {
 export interface BuiltApp {
   app: App;
   metrics: Metrics;
+  /** Open event streams (ended with a retry hint on shutdown). */
+  sse: SseRegistry;
+  /** Open streams and long-polls, counted against their caps. */
+  streams: StreamLimiter;
   /** True when the API needs no credentials (loopback only). */
   open: boolean;
 }
@@ -52,9 +69,24 @@ export interface BuiltApp {
 /** Builds the HTTP application around `convo` (not listening yet). */
 export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   const { convo } = options;
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout || Number.POSITIVE_INFINITY);
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Node measures both from the first byte of a request until it is fully received,
+    // so a trickled header or body is cut (408) while an event stream or a long-poll,
+    // whose request arrived whole, is not. Node checks them every
+    // connectionsCheckingInterval (30 s by default): a tenth of the shorter timeout
+    // keeps the cut close to the configured time.
+    requestTimeout,
+    http: {
+      headersTimeout,
+      connectionsCheckingInterval: Math.max(100, Math.min(headersTimeout, requestTimeout || headersTimeout) / 10),
+    },
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
+    connectionTimeout: idleTimeoutMs,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
@@ -77,7 +109,8 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   const parseJson = app.getDefaultJsonParser("error", "error");
   const utf8 = new TextDecoder("utf-8", { fatal: true });
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+  // application/merge-patch+json (RFC 7396) is what a client sends to PATCH the state.
+  app.addContentTypeParser(["application/json", "application/merge-patch+json"], { parseAs: "buffer" }, (request, body, done) => {
     let text: string;
     try {
       text = utf8.decode(body as Buffer);
@@ -96,12 +129,21 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   metrics.observeStore(convo.store);
   metrics.register(app);
 
+  // Failures nobody waits for (after-commit hooks, NOTIFY, LISTEN, pool connections,
+  // heartbeats, run tails, runs) are logged with where they happened and counted.
+  const unsubscribe = convo.store.background.subscribe((error, context) => {
+    metrics.backgroundErrors.inc({ source: context.source });
+    app.log.error({ err: error, ...context }, "background failure (%s)", context.source);
+  });
+  app.addHook("onClose", async () => unsubscribe());
+
   const apiKeys = new ApiKeysService(convo.store);
   const tokens = new TokenVerifier({
     secret: options.jwtSecret,
     jwksUrl: options.jwksUrl,
     issuer: options.jwtIssuer,
     audience: options.jwtAudience,
+    maxLifetimeMs: options.tokenMaxLifetimeMs,
   });
   const open = options.open ?? !(tokens.enabled || (await apiKeys.activeHashes()).length > 0);
 
@@ -123,7 +165,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   await app.register(swaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(authPlugin, { apiKeys, tokens, open });
+  await app.register(authPlugin, { apiKeys, tokens, open, failureLimit: options.authFailureLimit });
   await app.register(rateLimit, {
     global: true,
     timeWindow: 60_000,
@@ -134,7 +176,8 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
       if (!p) return `ip:${request.ip}`;
       return p.kind === "user" ? `user:${p.userId}` : `key:${p.keyId ?? "open"}`;
     },
-    allowList: (request) => !request.url.startsWith("/v1/"),
+    // Decided by the matched route, like authentication (never by the raw URL).
+    allowList: (request) => !isApiRoute(request),
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       error: {
@@ -147,10 +190,15 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   // Open event streams end when the server closes (they would hold close() forever),
   // and long-polls answer at once.
   const sse = new SseRegistry(metrics);
+  const streams = new StreamLimiter({
+    perUser: options.maxStreamsPerUser ?? 16,
+    perNode: options.maxStreamsPerNode ?? 2000,
+  });
   const shutdown = new AbortController();
   app.addHook("preClose", async () => {
     shutdown.abort();
-    sse.closeAll();
+    // A retry hint first: EventSource reconnects after it (to another node).
+    sse.closeAll({ retryMs: 1000 });
   });
 
   const deps = { convo };
@@ -162,8 +210,8 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     await messageRoutes(typed, deps);
     await stateRoutes(typed, deps);
     await contextRoutes(typed, deps);
-    await runRoutes(typed, { ...deps, sse, shutdown: shutdown.signal });
+    await runRoutes(typed, { ...deps, sse, shutdown: shutdown.signal, streams, idleTimeoutMs });
     await dialogRoutes(typed, deps);
   });
-  return { app, metrics, open };
+  return { app, metrics, open, sse, streams };
 }

@@ -15,7 +15,9 @@
  * the executor stops and writes nothing: every write is conditional on the run still
  * running, so a late node can never add events after a terminal one.
  */
+
 import { stepCountIs, streamText, type TextStreamPart, type ToolSet } from "ai";
+import type { BackgroundErrorHandler } from "../background/types.js";
 import { ConvoError } from "../errors.js";
 import type { NewRunEvent, RunFinish, RunRow } from "../repositories/runs.js";
 import type { ContextService } from "../services/context.js";
@@ -54,7 +56,7 @@ export interface ExecutorDeps {
   tools?: RunTools;
   context: ContextService;
   messages: MessagesService;
-  onError: (error: unknown) => void;
+  onError: BackgroundErrorHandler;
 }
 
 interface ActiveRun {
@@ -131,7 +133,7 @@ export class RunExecutor {
     const active: ActiveRun = { run, startedAt, controller: new AbortController(), finishing: false };
     this.#active.set(run.id, active);
     active.done = this.#execute(active)
-      .catch((error: unknown) => this.deps.onError(error))
+      .catch((error: unknown) => this.deps.onError(error, { source: "run", runId: run.id, userId: run.userId }))
       .finally(() => {
         this.#active.delete(run.id);
       });
@@ -188,7 +190,7 @@ export class RunExecutor {
     let outcome: Outcome;
     try {
       // Without LISTEN a cancel still arrives, through the heartbeat.
-      await bus.ready().catch((error: unknown) => this.deps.onError(error));
+      await bus.ready().catch((error: unknown) => this.deps.onError(error, { source: "listen", runId: run.id }));
       outcome = await this.#stream(active, buffer);
     } catch (error) {
       outcome = { kind: "failed", error };
@@ -347,7 +349,7 @@ export class RunExecutor {
       return;
     }
     const failure = this.#failure(active, outcome);
-    this.deps.onError(failure);
+    this.deps.onError(failure, { source: "run", runId: run.id, userId: run.userId, conversationId: run.conversationId });
     await this.#commitEnd(
       run,
       rest,
@@ -433,7 +435,12 @@ export class RunExecutor {
     } catch (error) {
       // Nothing more can be done here: the lease stops being renewed, so the sweep
       // ends the run as interrupted.
-      this.deps.onError(new RunFailure(run.id, "STORAGE_FAILED", `storing the end of run ${run.id} failed`, { cause: error }));
+      this.deps.onError(new RunFailure(run.id, "STORAGE_FAILED", `storing the end of run ${run.id} failed`, { cause: error }), {
+        source: "run",
+        runId: run.id,
+        userId: run.userId,
+        conversationId: run.conversationId,
+      });
     }
   }
 }

@@ -14,7 +14,9 @@
  * every notifying commit (measured: 16 writers fell from ~3,600 to ~1,000 commits/s).
  * A NOTIFY-only statement writes no WAL and holds that lock only briefly.
  */
+
 import { createHash } from "node:crypto";
+import type { BackgroundErrorHandler } from "../background/types.js";
 import { mapDatabaseError } from "../db/pg-errors.js";
 import type { RunEventType } from "../repositories/runs.js";
 import type { Store } from "../store.js";
@@ -77,7 +79,7 @@ export class RunEventBus {
 
   constructor(
     private readonly store: Store,
-    private readonly onError: (error: unknown) => void,
+    private readonly onError: BackgroundErrorHandler,
   ) {
     this.channel = notifyChannel(store.engine.schema);
   }
@@ -121,7 +123,7 @@ export class RunEventBus {
 
   /** Like `publish`, but a failure goes to the background error handler: the data is stored either way. */
   publishQuietly(notices: Notice[]): Promise<void> {
-    return this.publish(notices).catch((error) => this.onError(error));
+    return this.publish(notices).catch((error) => this.onError(error, { source: "notify" }));
   }
 
   #queued: Notice[] = [];
@@ -153,7 +155,7 @@ export class RunEventBus {
     this.#listening = undefined;
     if (listening) {
       const unlisten = await listening.catch(() => undefined);
-      await unlisten?.().catch((error: unknown) => this.onError(error));
+      await unlisten?.().catch((error: unknown) => this.onError(error, { source: "listen" }));
     }
   }
 
@@ -181,7 +183,7 @@ export class RunEventBus {
       try {
         fn(notice);
       } catch (error) {
-        this.onError(error);
+        this.onError(error, { source: "dispatch" });
       }
     }
   }

@@ -33,5 +33,13 @@ export const errorResponses = {
 export const UserIdParams = z.strictObject({ userId: z.uuid() });
 export const IdParams = z.strictObject({ id: z.uuid() });
 
-/** Query-string integers arrive as text. */
-export const QueryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/**
+ * Query-string integers arrive as text: plain decimal digits only. `Number()` would
+ * read `0x10` as 16, `1e1` as 10 and an empty value as 0; each is refused (400).
+ */
+export const QueryInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,10}$/, "must be a non-negative decimal integer")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
