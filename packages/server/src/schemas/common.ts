@@ -40,6 +40,6 @@ export const IdParams = z.strictObject({ id: z.uuid() });
 export const QueryInt = (min: number, max: number) =>
   z
     .string()
-    .regex(/^\d{1,10}$/, "must be a non-negative decimal integer")
+    .regex(/^\d{1,15}$/, "must be a non-negative decimal integer")
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
