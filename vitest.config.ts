@@ -1,6 +1,10 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // Workspace packages resolve to their TypeScript sources in tests (the "@convo/source"
+  // export condition); the `convo` bin and installed tarballs use the built dist.
+  resolve: { conditions: ["@convo/source"] },
+  ssr: { resolve: { conditions: ["@convo/source"] } },
   test: {
     include: ["packages/*/test/**/*.test.ts"],
     // PGlite takes seconds to start and real servers are spawned: generous timeouts,

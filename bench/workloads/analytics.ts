@@ -15,7 +15,8 @@
  * `BENCH_ANALYTICS_PGLITE_DIALOGS` shrinks PGlite's data set on a smaller machine.
  */
 import { writeFileSync } from "node:fs";
-import { type Convo, dialogAnalyticsSql } from "@convo/core";
+import type { Convo } from "@convo/core";
+import { dialogAnalyticsSql } from "@convo/core/internal";
 import { sql } from "drizzle-orm";
 import { type BenchEngine, selectedEngines, withEngine } from "../lib/engines.js";
 import { progress } from "../lib/log.js";

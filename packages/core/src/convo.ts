@@ -7,21 +7,21 @@ import type { PGlite } from "@electric-sql/pglite";
 import { BackgroundReporter } from "./background/reporter.js";
 import type { BackgroundErrorHandler } from "./background/types.js";
 import { defaultLifecycle, type LifecycleConfig } from "./config.js";
+import { ContextService } from "./context/service.js";
+import { ConversationsService } from "./conversations/service.js";
 import type { Engine } from "./db/engine.js";
 import { openPglite } from "./db/pglite.js";
 import { openPostgres } from "./db/postgres.js";
+import { AssistantAnalyticsService } from "./dialogs/analytics-service.js";
+import { AssistantSessionsService } from "./dialogs/service.js";
+import { MessagesService } from "./messages/service.js";
+import type { RunsService } from "./runs/service.js";
 import { createRuns, type RunsOptions } from "./runs/setup.js";
 import { sharedSecret } from "./secrets/repository.js";
-import { AssistantAnalyticsService } from "./services/assistant-analytics.js";
-import { AssistantSessionsService } from "./services/assistant-sessions.js";
-import { ContextService } from "./services/context.js";
-import { ConversationsService } from "./services/conversations.js";
-import { MessagesService } from "./services/messages.js";
-import type { RunsService } from "./services/runs.js";
-import { StateService } from "./services/state.js";
-import { SweepsService } from "./services/sweeps.js";
-import { UsersService } from "./services/users.js";
+import { StateService } from "./state/service.js";
 import { Store, type UnitOfWork } from "./store.js";
+import { SweepsService } from "./sweeps/service.js";
+import { UsersService } from "./users/service.js";
 
 export interface ConvoOptions {
   /** PostgreSQL URL; when absent Convo runs embedded on PGlite. */
@@ -95,7 +95,8 @@ export class Convo {
     this.lifecycle = { ...defaultLifecycle, ...lifecycle };
     this.users = new UsersService(store);
     this.conversations = new ConversationsService(store, this.lifecycle);
-    this.messages = new MessagesService(store, this.lifecycle);
+    // Late-bound: the run feed that announces messages is created below.
+    this.messages = new MessagesService(store, this.lifecycle, (message) => this.runs.feed.publishMessage(message));
     this.state = new StateService(store, this.conversations);
     this.context = new ContextService(store, this.lifecycle);
     this.runs = createRuns({
@@ -103,6 +104,7 @@ export class Convo {
       lifecycle: this.lifecycle,
       messages: this.messages,
       context: this.context,
+      history: { search: (userId, query, options) => this.context.searchHistory(userId, query, options) },
       options: options.runs,
     }).runs;
     this.sweeps = new SweepsService(store, this.lifecycle, this.runs);

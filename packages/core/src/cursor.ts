@@ -59,3 +59,9 @@ export function decodeCursor(scope: string, cursor: string, key: Buffer): Keyset
   if (l !== listKey(scope)) throw invalid("it belongs to another list (other user or filters)");
   return { updatedAt: t, id: i };
 }
+
+export interface Page<T> {
+  items: T[];
+  hasMore: boolean;
+  nextCursor: string | null;
+}

@@ -26,40 +26,71 @@ export class ConvoError extends Error {
   }
 }
 
-/** An input value is not acceptable (422); `details.field` names the offending field. */
+/** What a wrapping error carries along: the error it wraps. */
+export interface ErrorOptions {
+  cause?: unknown;
+}
+
+/**
+ * An input value is not acceptable (422); `details.field` names the offending field.
+ *
+ * @example
+ * throw new ValidationError("title is 31 characters long; the limit is 30", { field: "title" });
+ */
 export class ValidationError extends ConvoError {
-  constructor(message: string, details?: ErrorDetails, code = "VALIDATION_FAILED") {
-    super(code, 422, message, { details });
+  constructor(message: string, details?: ErrorDetails, code = "VALIDATION_FAILED", options: ErrorOptions = {}) {
+    super(code, 422, message, { details, cause: options.cause });
   }
 }
 
-/** A request is malformed in a way the client should fix before resending (400). */
+/**
+ * A request is malformed in a way the client should fix before resending (400).
+ *
+ * @example
+ * throw new BadRequestError("cursor is not one of ours", "INVALID_CURSOR");
+ */
 export class BadRequestError extends ConvoError {
-  constructor(message: string, code = "BAD_REQUEST", details?: ErrorDetails) {
-    super(code, 400, message, { details });
+  constructor(message: string, code = "BAD_REQUEST", details?: ErrorDetails, options: ErrorOptions = {}) {
+    super(code, 400, message, { details, cause: options.cause });
   }
 }
 
-/** Not found — or not the caller's, which is deliberately indistinguishable (404). */
+/**
+ * Not found — or not the caller's, which is deliberately indistinguishable (404).
+ *
+ * @example
+ * throw new NotFoundError("conversation", conversationId);
+ */
 export class NotFoundError extends ConvoError {
-  constructor(what: string, id?: string) {
+  constructor(what: string, id?: string, options: ErrorOptions = {}) {
     super("NOT_FOUND", 404, id ? `${what} ${id} not found` : `${what} not found`, {
       details: id ? { resource: what, id } : { resource: what },
+      cause: options.cause,
     });
   }
 }
 
-/** The request conflicts with the current state (409): stale version, closed dialog… */
+/**
+ * The request conflicts with the current state (409): stale version, closed dialog…
+ *
+ * @example
+ * throw new ConflictError("VERSION_MISMATCH", "state was changed meanwhile", { current: 3 });
+ */
 export class ConflictError extends ConvoError {
-  constructor(code: string, message: string, details?: ErrorDetails) {
-    super(code, 409, message, { details });
+  constructor(code: string, message: string, details?: ErrorDetails, options: ErrorOptions = {}) {
+    super(code, 409, message, { details, cause: options.cause });
   }
 }
 
-/** Too many requests or runs for a user or node (429). */
+/**
+ * Too many requests or runs for a user or node (429).
+ *
+ * @example
+ * throw new RateLimitError("this user already has 3 runs running", { limit: 3 });
+ */
 export class RateLimitError extends ConvoError {
-  constructor(message: string, details?: ErrorDetails) {
-    super("RATE_LIMITED", 429, message, { details });
+  constructor(message: string, details?: ErrorDetails, options: ErrorOptions = {}) {
+    super("RATE_LIMITED", 429, message, { details, cause: options.cause });
   }
 }
 
@@ -67,6 +98,31 @@ export class RateLimitError extends ConvoError {
 export class DatabaseUnavailableError extends ConvoError {
   constructor(message: string, cause?: unknown) {
     super("DATABASE_UNAVAILABLE", 503, message, { cause });
+  }
+}
+
+/** This node is shutting down and starts no new runs (503: retry on another node). */
+export class NodeShuttingDownError extends ConvoError {
+  constructor(options: ErrorOptions = {}) {
+    super("NODE_SHUTTING_DOWN", 503, "This node is shutting down and starts no new runs; retry on another node", options);
+  }
+}
+
+/** How a run was stopped from outside its model stream. */
+export type StopReason = "cancel" | "shutdown" | "lost" | "storage";
+
+/**
+ * A background run's failure, as reported to `onBackgroundError` (it is also the run's
+ * `error` event). Never an HTTP answer: the run's client reads it from the events.
+ */
+export class RunFailure extends ConvoError {
+  constructor(
+    readonly runId: string,
+    code: string,
+    message: string,
+    options: ErrorOptions = {},
+  ) {
+    super(code, 500, message, { details: { runId }, cause: options.cause });
   }
 }
 

@@ -1,22 +1,23 @@
 /**
- * @convo/core — Convo's store as a library.
+ * @convo/core — Convo as a library: conversations, gap-free messages, context for the
+ * model, background runs and guided dialogs, on embedded PGlite or on PostgreSQL.
  *
- * Commonly used: `openConvo`, the `Convo` services, the error classes.
+ * @example
+ * import { openConvo } from "@convo/core";
+ *
+ * const convo = await openConvo({ databaseUrl: process.env.DATABASE_URL }); // or { dataDir: "./.convo-data" }
+ * const { user } = await convo.users.create({ externalId: "tg:480637186" });
+ * await convo.messages.appendToCurrent(user.id, { role: "user", content: "Привет!" });
+ * const context = await convo.context.load(user.id);
  */
 
-// Building blocks, for extensions and the server.
-export {
-  type BackgroundContext,
-  type BackgroundErrorHandler,
-  BackgroundReporter,
-  type BackgroundSource,
-} from "./background/index.js";
+// ── Advanced: settings, models, tools ─────────────────────────────────────────
+export type { BackgroundContext, BackgroundErrorHandler, BackgroundSource } from "./background/index.js";
 export { defaultLifecycle, type LifecycleConfig } from "./config.js";
-export { Convo, type ConvoOptions, openConvo, openEngine } from "./convo.js";
-export { decodeCursor, encodeCursor } from "./cursor.js";
-export type { Db, Engine, EngineKind } from "./db/engine.js";
-export { isConnectionError, isUniqueViolation, mapDatabaseError } from "./db/pg-errors.js";
-export * as tables from "./db/schema.js";
+export { dateTitle, heuristicTitle, stripMarkup } from "./conversations/titles.js";
+// ── Commonly used ──────────────────────────────────────────────────────────────
+export { Convo, type ConvoOptions, openConvo } from "./convo.js";
+// ── Moving dialogs out of a legacy `sessions` table ───────────────────────────
 export {
   importLegacyDialogs,
   type LegacyImportOptions,
@@ -31,100 +32,30 @@ export {
 } from "./dialogs/legacy-row.js";
 export { type LegacySource, pgLegacySource, pgliteLegacySource } from "./dialogs/legacy-source.js";
 export {
-  DIALOG_MAX_ERRORS,
-  DIALOG_STATUSES,
-  type Dialog,
-  type DialogCloseStatus,
-  type DialogMessage,
-  type DialogRole,
-  type DialogStatus,
-  MAX_DIALOG_STEP,
-} from "./dialogs/types.js";
-export { type DialogUpdate, MAX_APPEND_MESSAGES, MAX_GOAL_LENGTH, MAX_SLOT_LENGTH } from "./dialogs/validation.js";
-export {
   BadRequestError,
   ConflictError,
   ConvoError,
   DatabaseUnavailableError,
   DataDirectoryLockedError,
+  type ErrorDetails,
+  type ErrorOptions,
   isConvoError,
+  NodeShuttingDownError,
   NotFoundError,
   RateLimitError,
+  RunFailure,
+  type StopReason,
   ValidationError,
 } from "./errors.js";
-export { type AnalyticsRange, dialogAnalyticsSql } from "./repositories/assistant-analytics.js";
-export type { RunsConfig } from "./runs/config.js";
-export { defaultRunsConfig } from "./runs/config.js";
-export { ConversationFeed, type ConversationFeedItem, type ConversationFollowOptions } from "./runs/conversation-feed.js";
-export { RunFailure, type StopReason } from "./runs/executor.js";
-export { ModelRegistry, type ModelsOptions } from "./runs/models.js";
-export { type Notice, notifyChannel, RunEventBus } from "./runs/notifier.js";
+export { defaultRunsConfig, type RunsConfig } from "./runs/config.js";
+export type { ModelsOptions } from "./runs/models.js";
 export { OfflineModel, type OfflineModelOptions } from "./runs/offline-model.js";
 export type { RunsOptions } from "./runs/setup.js";
 export { builtInTools, type RunToolContext, type RunTools } from "./runs/tools.js";
-export {
-  type CancelledEvent,
-  type DeltaEvent,
-  type DoneEvent,
-  type ErrorEvent,
-  isTerminal,
-  type Run,
-  type RunEvent,
-  type RunEventPage,
-  type RunEventType,
-  type RunStatus,
-  type RunToolChoice,
-  type RunUsage,
-  TERMINAL_EVENT_TYPES,
-  type ThinkingEvent,
-  type ToolCallEvent,
-} from "./runs/types.js";
-export { type ApiKey, ApiKeysService, hashApiKey } from "./services/api-keys.js";
-export {
-  AssistantAnalyticsService,
-  checkAnalyticsFilter,
-  type DialogAnalyticsFilter,
-  type DialogFunnel,
-  type DialogReport,
-  type DialogStepStats,
-  type DialogTopFilter,
-  type GoalCount,
-  type StyleCount,
-  type StyleEmotionCount,
-} from "./services/assistant-analytics.js";
-export { AssistantSessionsService, type CreateDialogInput, type ModelErrorResult } from "./services/assistant-sessions.js";
-export type { Context, ContextMessage, LoadContextOptions, SessionHistoryItem } from "./services/context.js";
-export type {
-  ConversationDetail,
-  ConversationList,
-  CreateConversationInput,
-  ListConversationsOptions,
-} from "./services/conversations.js";
-export type { AppendResult, AppendToCurrentInput, AppendToCurrentResult, MessageInput } from "./services/messages.js";
-export {
-  type EventsOptions,
-  type FollowOptions,
-  NodeShuttingDownError,
-  RunsService,
-  type StartRunInput,
-  type StartRunResult,
-  type WaitOptions,
-} from "./services/runs.js";
-export type { ConversationState } from "./services/state.js";
-export { mergePatch } from "./services/state.js";
-export type { RunLeaseSweeper, SweepResult } from "./services/sweeps.js";
-export type { UserInput } from "./services/users.js";
-export { Store, type StoreOptions, UnitOfWork } from "./store.js";
-export { dateTitle, heuristicTitle, stripMarkup } from "./titles.js";
-export type {
-  CloseReason,
-  Conversation,
-  ConversationStatus,
-  Message,
-  Page,
-  Role,
-  StatusFilter,
-  TitleSource,
-  User,
-} from "./types.js";
-export { assertJson, assertText, assertTitle, assertUuid, isUuid, MAX_TITLE_LENGTH, textProblem } from "./validation.js";
+export { isTerminal, TERMINAL_EVENT_TYPES } from "./runs/types.js";
+export { mergePatch } from "./state/service.js";
+// Every record, input and result shape (also importable alone from `@convo/core/types`).
+export type * from "./types.js";
+export { isUuid } from "./validation.js";
+
+// Building blocks for Convo's own packages (the server, the bench) are in `@convo/core/internal`.

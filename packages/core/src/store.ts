@@ -8,14 +8,16 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { BackgroundReporter } from "./background/reporter.js";
 import type { BackgroundErrorHandler } from "./background/types.js";
+import { HistoryRepository } from "./context/index.js";
+import { ConversationsRepository } from "./conversations/index.js";
 import type { Db, Engine } from "./db/engine.js";
 import { mapDatabaseError } from "./db/pg-errors.js";
-import { AssistantSessionsRepository } from "./repositories/assistant-sessions.js";
-import { ConversationsRepository } from "./repositories/conversations.js";
-import { MessagesRepository } from "./repositories/messages.js";
-import { RunsRepository } from "./repositories/runs.js";
-import { StatesRepository } from "./repositories/states.js";
-import { UsersRepository } from "./repositories/users.js";
+import { AssistantAnalyticsRepository, AssistantSessionsRepository, LegacyUsersRepository } from "./dialogs/index.js";
+import { ApiKeysRepository } from "./keys/index.js";
+import { MessagesRepository } from "./messages/index.js";
+import { RunsRepository } from "./runs/index.js";
+import { StatesRepository } from "./state/index.js";
+import { UsersRepository } from "./users/index.js";
 
 /** One unit of work: a transaction (or one autocommit statement) and its repositories. */
 export class UnitOfWork {
@@ -50,6 +52,18 @@ export class UnitOfWork {
   }
   get assistantSessions() {
     return new AssistantSessionsRepository(this.db);
+  }
+  get dialogAnalytics() {
+    return new AssistantAnalyticsRepository(this.db);
+  }
+  get legacyUsers() {
+    return new LegacyUsersRepository(this.db);
+  }
+  get history() {
+    return new HistoryRepository(this.db);
+  }
+  get apiKeys() {
+    return new ApiKeysRepository(this.db);
   }
 
   /** Runs `fn` once the transaction has committed (never when it rolls back). */

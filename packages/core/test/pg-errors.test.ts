@@ -1,6 +1,7 @@
 /** Database failures become typed errors wherever the driver's error sits in the cause chain. */
 import { describe, expect, it } from "vitest";
-import { DatabaseUnavailableError, isConnectionError, mapDatabaseError, ValidationError } from "../src/index.js";
+import { DatabaseUnavailableError, ValidationError } from "../src/index.js";
+import { isConnectionError, mapDatabaseError } from "../src/internal.js";
 
 /** What Drizzle throws: its own error with the driver's in `cause`. */
 const wrapped = (cause: unknown) => Object.assign(new Error("Failed query: select 1\nparams: "), { cause });

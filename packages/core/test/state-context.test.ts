@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { mergeHistory } from "../src/context/service.js";
 import { mergePatch } from "../src/index.js";
-import { mergeHistory } from "../src/services/context.js";
 import { engines, openTestConvo, rawQuery, testClock } from "./support/engines.js";
 
 describe("mergePatch (RFC 7396)", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dateTitle, heuristicTitle, stripMarkup } from "../src/titles.js";
+import { dateTitle, heuristicTitle, stripMarkup } from "../src/conversations/titles.js";
 
 const codePoints = (s: string) => [...s].length;
 

@@ -3,7 +3,8 @@
  * open Convo; `server.ts` owns listening, the scheduler and shutdown.
  */
 import { randomUUID } from "node:crypto";
-import { ApiKeysService, BadRequestError, type Convo } from "@convo/core";
+import { BadRequestError, type Convo } from "@convo/core";
+import { ApiKeysService } from "@convo/core/internal";
 import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";

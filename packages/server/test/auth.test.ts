@@ -1,5 +1,5 @@
 /** Credentials and ownership: another user's data is 404, bad credentials are 401. */
-import { ApiKeysService } from "@convo/core";
+import { ApiKeysService } from "@convo/core/internal";
 import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../src/server.js";

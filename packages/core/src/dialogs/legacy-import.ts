@@ -16,12 +16,11 @@
  */
 import { pgError } from "../db/pg-errors.js";
 import { DatabaseUnavailableError, isConvoError } from "../errors.js";
-import type { ImportedDialog } from "../repositories/assistant-sessions.js";
-import { LegacyUsersRepository } from "../repositories/legacy-users.js";
 import type { Store } from "../store.js";
 import { assertEnv, assertUuid, intInRange } from "../validation.js";
 import { type LegacyDialog, type LegacySessionRow, mapLegacyRow, SKIP_REASONS } from "./legacy-row.js";
 import { type LegacySource, quoteTableName } from "./legacy-source.js";
+import type { ImportedDialog } from "./types.js";
 
 export interface LegacyImportOptions {
   /** The env the imported dialogs get (default `prod`). */
@@ -116,7 +115,7 @@ class BatchWriter {
   write(dialogs: LegacyDialog[]): Promise<{ imported: number; users: number }> {
     const legacyUsers = [...new Set(dialogs.map((d) => d.legacyUserId))];
     return this.store.transaction(async (uow) => {
-      const map = await new LegacyUsersRepository(uow.db).map(legacyUsers, uow.now, !this.dryRun);
+      const map = await uow.legacyUsers.map(legacyUsers, uow.now, !this.dryRun);
       const rows = this.#rows(dialogs, map.users);
       if (!this.dryRun) return { imported: (await uow.assistantSessions.insertImported(rows)).length, users: map.created };
       const before = this.#wouldCreate.size;

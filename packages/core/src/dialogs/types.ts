@@ -2,16 +2,14 @@
  * The public shape of an assistant dialog (DESIGN.md §1.7): one guided slot-filling
  * conversation of the sticker bot, stored flat in `assistant_sessions`.
  */
-import type { AssistantSessionRow } from "../repositories/assistant-sessions.js";
 
-/** `active` while the dialog runs; the other three are final. */
-export type DialogStatus = "active" | "completed" | "abandoned" | "error";
+import { type DialogRole, type DialogStatus, LIMITS } from "@convo/protocol";
+import type { assistantSessions } from "../db/schema.js";
+
+export { DIALOG_STATUSES, type DialogRole, type DialogStatus } from "@convo/protocol";
 
 /** The statuses a dialog can be closed with. */
 export type DialogCloseStatus = Exclude<DialogStatus, "active">;
-
-/** Who wrote a chat line of the dialog. */
-export type DialogRole = "user" | "assistant" | "system";
 
 /** One line of the dialog's chat, as the model sees it. */
 export interface DialogMessage {
@@ -20,12 +18,10 @@ export interface DialogMessage {
 }
 
 /** Highest step of the guided dialog (0 = goal … 7 = confirmation). */
-export const MAX_DIALOG_STEP = 7;
+export const MAX_DIALOG_STEP = LIMITS.dialogMaxStep;
 
 /** Model errors in a row that end a dialog as `error` (the bot falls back to manual mode). */
 export const DIALOG_MAX_ERRORS = 3;
-
-export const DIALOG_STATUSES: readonly DialogStatus[] = ["active", "completed", "abandoned", "error"];
 
 export interface Dialog {
   id: string;
@@ -83,4 +79,40 @@ export function toDialog(row: AssistantSessionRow): Dialog {
     updatedAt: row.updatedAt,
     completedAt: row.completedAt,
   };
+}
+
+export type AssistantSessionRow = typeof assistantSessions.$inferSelect;
+
+/** Slot, step and flag values an update may set (absent = unchanged, null = cleared). */
+export interface DialogChanges {
+  goal?: string | null;
+  style?: string | null;
+  emotion?: string | null;
+  pose?: string | null;
+  stickerText?: string | null;
+  confirmed?: boolean;
+  currentStep?: number;
+  pendingPhotoFileId?: string | null;
+  photoFileId?: string | null;
+}
+
+/** A dialog written by the legacy import (never active: imported dialogs are history). */
+export interface ImportedDialog {
+  userId: string;
+  importKey: string;
+  goal: string | null;
+  style: string | null;
+  emotion: string | null;
+  pose: string | null;
+  stickerText: string | null;
+  confirmed: boolean;
+  currentStep: number;
+  messages: DialogMessage[];
+  errorCount: number;
+  pendingPhotoFileId: string | null;
+  status: DialogCloseStatus;
+  env: string;
+  createdAt: Date;
+  updatedAt: Date;
+  completedAt: Date | null;
 }

@@ -4,9 +4,8 @@
  * rather than ignored, so a typo in a slot name cannot pass silently.
  */
 import { ValidationError } from "../errors.js";
-import type { DialogChanges } from "../repositories/assistant-sessions.js";
 import { assertText, intInRange } from "../validation.js";
-import { type DialogCloseStatus, type DialogMessage, type DialogRole, MAX_DIALOG_STEP } from "./types.js";
+import { type DialogChanges, type DialogCloseStatus, type DialogMessage, type DialogRole, MAX_DIALOG_STEP } from "./types.js";
 
 /** Longest goal accepted (the user's own words). */
 export const MAX_GOAL_LENGTH = 2000;

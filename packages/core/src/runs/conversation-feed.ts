@@ -2,15 +2,14 @@
  * Following a conversation (a second device seeing the same chat live): its new
  * messages and the events of its runs, woken by notices, read from the database.
  *
- * Runs announce their own messages (the user message at start, the assistant
- * message at `done`). A plain message append does not NOTIFY by itself — on
- * PostgreSQL every notifying commit would queue behind one cluster-wide lock, which
- * would cap the hottest write of all — so whoever appends a message that followers
- * should see live (the HTTP route) calls `publishMessage` after the append.
+ * Every stored message is announced by the messages service once its unit of work
+ * has committed (`publishMessage`), for library and HTTP callers alike. The notice is
+ * batched and sent after the commit, never inside it: on PostgreSQL every notifying
+ * commit queues behind one cluster-wide lock, which would cap the hottest write of all.
  */
 import { NotFoundError } from "../errors.js";
+import { type Message, toMessage } from "../messages/index.js";
 import type { Store } from "../store.js";
-import { type Message, toMessage } from "../types.js";
 import { assertUuid, intInRange } from "../validation.js";
 import type { Notice, RunEventBus } from "./notifier.js";
 import { isTerminal, type RunEvent, toRunEvent } from "./types.js";

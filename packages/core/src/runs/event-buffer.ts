@@ -9,7 +9,7 @@
  * answer: text is cleaned (NUL, lone surrogates) when it enters, and a high surrogate
  * at the end of a piece waits for its partner instead of being written alone.
  */
-import type { NewRunEvent } from "../repositories/runs.js";
+import type { NewRunEvent } from "./types.js";
 
 export interface EventBufferOptions {
   flushIntervalMs: number;

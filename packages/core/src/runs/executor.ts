@@ -18,44 +18,28 @@
 
 import { stepCountIs, streamText, type TextStreamPart, type ToolSet } from "ai";
 import type { BackgroundErrorHandler } from "../background/types.js";
-import { ConvoError } from "../errors.js";
-import type { NewRunEvent, RunFinish, RunRow } from "../repositories/runs.js";
-import type { ContextService } from "../services/context.js";
-import type { MessagesService } from "../services/messages.js";
+import { ConvoError, RunFailure, type StopReason } from "../errors.js";
 import type { Store } from "../store.js";
 import type { RunsConfig } from "./config.js";
 import { EventBuffer } from "./event-buffer.js";
 import { errorMessage, jsonSafe } from "./json-safe.js";
 import type { ModelRegistry } from "./models.js";
 import type { Notice, RunEventBus } from "./notifier.js";
+import type { RunContextLoader, RunHistorySearch, RunMessageWriter } from "./ports.js";
 import { buildPrompt } from "./prompt.js";
 import { type RunToolContext, type RunTools, toolsFor } from "./tools.js";
-import { isTerminal, type RunToolChoice, type RunUsage } from "./types.js";
+import { isTerminal, type NewRunEvent, type RunFinish, type RunRow, type RunToolChoice, type RunUsage } from "./types.js";
 
 /** Why a run stopped before its model finished. */
-export type StopReason = "cancel" | "shutdown" | "lost" | "storage";
-
-/** A run's failure, as reported to the store's `onBackgroundError` (it is also the run's `error` event). */
-export class RunFailure extends Error {
-  constructor(
-    readonly runId: string,
-    readonly code: string,
-    message: string,
-    options: { cause?: unknown } = {},
-  ) {
-    super(message, options);
-    this.name = "RunFailure";
-  }
-}
-
 export interface ExecutorDeps {
   store: Store;
   bus: RunEventBus;
   config: RunsConfig;
   models: ModelRegistry;
   tools?: RunTools;
-  context: ContextService;
-  messages: MessagesService;
+  context: RunContextLoader;
+  messages: RunMessageWriter;
+  history: RunHistorySearch;
   onError: BackgroundErrorHandler;
 }
 
@@ -220,7 +204,14 @@ export class RunExecutor {
 
     const model = this.deps.models.resolve(run.model ?? this.deps.models.defaultModel);
     const prompt = buildPrompt(config.systemPrompt, context);
-    const toolContext: RunToolContext = { userId: run.userId, conversationId: run.conversationId, runId: run.id, store };
+    const toolContext: RunToolContext = {
+      userId: run.userId,
+      conversationId: run.conversationId,
+      runId: run.id,
+      now: store.clock,
+      searchHistory: (query, limit) =>
+        this.deps.history.search(run.userId, query, { limit, excludeConversationId: run.conversationId }),
+    };
     const durations = new Map<string, number>();
     const callStarted = new Map<string, number>();
     const tools = timed(toolsFor(toolContext, this.deps.tools), durations);

@@ -18,8 +18,8 @@
 import { createHash } from "node:crypto";
 import type { BackgroundErrorHandler } from "../background/types.js";
 import { mapDatabaseError } from "../db/pg-errors.js";
-import type { RunEventType } from "../repositories/runs.js";
 import type { Store } from "../store.js";
+import type { RunEventType } from "./types.js";
 
 /** "Events up to `seq` are stored for this run"; `type` is the last one's. */
 export interface RunEventNotice {

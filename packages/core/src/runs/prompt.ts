@@ -4,7 +4,7 @@
  * conversations) and this conversation's recent messages, oldest first.
  */
 import type { ModelMessage } from "ai";
-import type { Context } from "../services/context.js";
+import type { Context } from "../context/index.js";
 
 export interface RunPrompt {
   system: string;

@@ -1,9 +1,6 @@
 /** Wires the run machinery of one store: bus, executor, heartbeat and the service. */
 import type { BackgroundErrorHandler } from "../background/types.js";
 import type { LifecycleConfig } from "../config.js";
-import type { ContextService } from "../services/context.js";
-import type { MessagesService } from "../services/messages.js";
-import { RunsService } from "../services/runs.js";
 import type { Store } from "../store.js";
 import { defaultRunsConfig, type RunsConfig } from "./config.js";
 import { ConversationFeed } from "./conversation-feed.js";
@@ -11,6 +8,8 @@ import { RunExecutor } from "./executor.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { ModelRegistry, type ModelsOptions } from "./models.js";
 import { RunEventBus } from "./notifier.js";
+import type { RunContextLoader, RunHistorySearch, RunMessageWriter } from "./ports.js";
+import { RunsService } from "./service.js";
 import type { RunTools } from "./tools.js";
 
 /**
@@ -30,8 +29,9 @@ export interface RunsOptions extends Partial<RunsConfig> {
 export function createRuns(parts: {
   store: Store;
   lifecycle: LifecycleConfig;
-  messages: MessagesService;
-  context: ContextService;
+  messages: RunMessageWriter;
+  context: RunContextLoader;
+  history: RunHistorySearch;
   options?: RunsOptions;
   onError?: BackgroundErrorHandler;
 }): { runs: RunsService; feed: ConversationFeed } {
@@ -50,6 +50,7 @@ export function createRuns(parts: {
     tools,
     context: parts.context,
     messages: parts.messages,
+    history: parts.history,
     onError,
   });
   const leases = new LeaseKeeper(store, executor, config, onError);

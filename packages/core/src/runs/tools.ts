@@ -5,16 +5,17 @@
  */
 import { type ToolSet, tool } from "ai";
 import { z } from "zod";
-import { HistoryRepository } from "../repositories/history.js";
-import type { Store } from "../store.js";
+import type { HistoryHit } from "../context/index.js";
 
 /** What a tool knows about the run calling it (also passed as the AI SDK's `experimental_context`). */
 export interface RunToolContext {
   userId: string;
   conversationId: string;
   runId: string;
-  /** The store, for tools that read Convo's data (always filter on `userId`). */
-  store: Store;
+  /** The run's clock ("now" for this run; tests move it). */
+  now(): Date;
+  /** The run user's own earlier messages containing `query`, outside this conversation. */
+  searchHistory(query: string, limit: number): Promise<HistoryHit[]>;
 }
 
 /**
@@ -44,7 +45,6 @@ function localTime(now: Date, timeZone: string): string {
 
 /** Convo's built-in tools for one run. */
 export function builtInTools(context: RunToolContext): ToolSet {
-  const { store } = context;
   return {
     current_time: tool({
       description: "The current date and time, optionally in an IANA time zone such as Europe/Moscow.",
@@ -52,7 +52,7 @@ export function builtInTools(context: RunToolContext): ToolSet {
         timeZone: z.string().min(1).max(64).optional().describe("IANA time zone, e.g. Europe/Moscow; default UTC"),
       }),
       execute: async ({ timeZone }) => {
-        const now = store.clock();
+        const now = context.now();
         const zone = timeZone ?? "UTC";
         // Intl throws a RangeError for an unknown zone: the model gets it as the tool's error.
         return { iso: now.toISOString(), timeZone: zone, local: localTime(now, zone) };
@@ -65,9 +65,7 @@ export function builtInTools(context: RunToolContext): ToolSet {
         limit: z.number().int().min(1).max(20).optional().describe("At most this many messages (default 5)"),
       }),
       execute: async ({ query, limit }) => {
-        const hits = await store.statement((uow) =>
-          new HistoryRepository(uow.db).search(context.userId, query, limit ?? 5, context.conversationId),
-        );
+        const hits = await context.searchHistory(query, limit ?? 5);
         return {
           query,
           hits: hits.map((h) => ({

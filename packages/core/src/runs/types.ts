@@ -1,7 +1,8 @@
 /** The public shapes of runs and their events, as the library answers them. */
-import type { RunEventRow, RunEventType, RunRow, RunStatus } from "../repositories/runs.js";
+import type { RunEventType, RunStatus } from "@convo/protocol";
+import type { runEvents, runs } from "../db/schema.js";
 
-export type { RunEventType, RunStatus } from "../repositories/runs.js";
+export { RUN_EVENT_TYPES, RUN_STATUSES, type RunEventType, type RunStatus } from "@convo/protocol";
 
 /** Token usage of a run (all steps together). */
 export interface RunUsage {
@@ -165,4 +166,33 @@ export function toRunEvent(row: RunEventRow): RunEvent {
     content: row.content,
     createdAt: row.createdAt,
   } as RunEvent;
+}
+
+export type RunRow = typeof runs.$inferSelect;
+
+export type RunEventRow = typeof runEvents.$inferSelect;
+
+/** An event to store; `seq` is given by the database. */
+export interface NewRunEvent {
+  type: RunEventType;
+  content?: string | null;
+  data?: Record<string, unknown> | null;
+}
+
+/** The final fields a run is ended with, together with its terminal event. */
+export interface RunFinish {
+  status: Exclude<RunStatus, "running">;
+  finalResponse?: string | null;
+  model?: string | null;
+  usage?: { inputTokens: number | null; outputTokens: number | null; totalTokens: number | null } | null;
+  processingTimeMs?: number | null;
+  error?: string | null;
+  assistantMessageId?: string | null;
+}
+
+/** What an append stored: the run after it, and the seqs the events got. */
+export interface AppendedEvents {
+  run: RunRow;
+  firstSeq: number;
+  lastSeq: number;
 }

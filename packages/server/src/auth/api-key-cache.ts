@@ -6,7 +6,7 @@
  * within `ttlMs`.
  */
 import { timingSafeEqual } from "node:crypto";
-import { type ApiKeysService, hashApiKey } from "@convo/core";
+import { type ApiKeysService, hashApiKey } from "@convo/core/internal";
 
 export class ApiKeyCache {
   #keys: { id: string; hash: Buffer }[] = [];

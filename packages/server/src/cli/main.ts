@@ -2,7 +2,8 @@
  * The `convo` command: serve, migrate, sweep, keys, token. Every command has --help;
  * failures print one clear line (and the cause with --verbose) and exit non-zero.
  */
-import { ApiKeysService, isConvoError, isUuid } from "@convo/core";
+import { isConvoError, isUuid } from "@convo/core";
+import { ApiKeysService } from "@convo/core/internal";
 import { Command, InvalidArgumentError } from "commander";
 import { mintToken } from "../auth/tokens.js";
 import { StartupError, startServer } from "../server.js";

@@ -9,7 +9,7 @@
  * It runs in `onRequest`, before the body is read, and a second check before every
  * handler refuses a call that somehow arrives without a principal.
  */
-import type { ApiKeysService } from "@convo/core";
+import type { ApiKeysService } from "@convo/core/internal";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { ApiKeyCache } from "../auth/api-key-cache.js";

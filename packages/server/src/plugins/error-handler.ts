@@ -3,7 +3,8 @@
  * Typed errors carry their status and code; schema failures name the field; anything
  * else is a 500, logged with the request id — and counts as a bug to fix.
  */
-import { isConvoError, mapDatabaseError } from "@convo/core";
+import { isConvoError } from "@convo/core";
+import { mapDatabaseError } from "@convo/core/internal";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 

@@ -2,7 +2,8 @@
  * Prometheus metrics at `/metrics`: request latency by route and status, database
  * time per unit of work, open SSE streams, sweep results, plus Node's defaults.
  */
-import type { Store, SweepResult } from "@convo/core";
+import type { SweepResult } from "@convo/core";
+import type { Store } from "@convo/core/internal";
 import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 

@@ -1,8 +1,8 @@
 /** The context loader over HTTP. */
+
+import { Context, ContextBody, errorResponses, UserIdParams } from "@convo/protocol";
 import { userScope } from "../auth/principal.js";
 import { jsonify } from "../json.js";
-import { errorResponses, UserIdParams } from "../schemas/common.js";
-import { Context, ContextBody } from "../schemas/context.js";
 import type { App, RouteDeps } from "./types.js";
 
 export async function contextRoutes(app: App, { convo }: RouteDeps): Promise<void> {

@@ -1,17 +1,20 @@
 /** Conversations: create, list, read, rename, close, delete. */
-import { z } from "zod";
-import { userScope } from "../auth/principal.js";
-import { jsonify } from "../json.js";
-import { errorResponses, IdParams, UserIdParams } from "../schemas/common.js";
+
 import {
   CloseConversationBody,
   ConversationDetail,
   ConversationList,
   ConversationSummary,
   CreateConversationBody,
+  errorResponses,
+  IdParams,
   ListConversationsQuery,
   PatchConversationBody,
-} from "../schemas/conversations.js";
+  UserIdParams,
+} from "@convo/protocol";
+import { z } from "zod";
+import { userScope } from "../auth/principal.js";
+import { jsonify } from "../json.js";
 import { conversationUser } from "./owner.js";
 import type { App, RouteDeps } from "./types.js";
 

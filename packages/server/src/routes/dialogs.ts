@@ -3,21 +3,22 @@
  * analytics are operator reports across users: admin keys only (a user token gets 404).
  */
 import { type Convo, type Dialog as DialogRecord, NotFoundError } from "@convo/core";
-import type { FastifyRequest } from "fastify";
-import { z } from "zod";
-import { userScope } from "../auth/principal.js";
-import { jsonify } from "../json.js";
-import { errorResponses, UserIdParams } from "../schemas/common.js";
 import {
   AnalyticsQuery,
   CloseDialogBody,
   CreateDialogBody,
   Dialog,
+  errorResponses,
   ModelErrorResponse,
   PendingPhotoBody,
   ResolvePhotoBody,
   UpdateDialogBody,
-} from "../schemas/dialogs.js";
+  UserIdParams,
+} from "@convo/protocol";
+import type { FastifyRequest } from "fastify";
+import { z } from "zod";
+import { userScope } from "../auth/principal.js";
+import { jsonify } from "../json.js";
 import { namedUser } from "./owner.js";
 import type { App, RouteDeps } from "./types.js";
 

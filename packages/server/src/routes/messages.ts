@@ -1,9 +1,18 @@
 /** Messages: append, append to the current conversation, page. */
+
+import {
+  AppendMessageBody,
+  AppendToCurrentBody,
+  ConversationSummary,
+  errorResponses,
+  IdParams,
+  Message,
+  MessageList,
+  MessagesQuery,
+  UserIdParams,
+} from "@convo/protocol";
 import { userScope } from "../auth/principal.js";
 import { jsonify } from "../json.js";
-import { errorResponses, IdParams, UserIdParams } from "../schemas/common.js";
-import { ConversationSummary } from "../schemas/conversations.js";
-import { AppendMessageBody, AppendToCurrentBody, Message, MessageList, MessagesQuery } from "../schemas/messages.js";
 import { conversationUser } from "./owner.js";
 import type { App, RouteDeps } from "./types.js";
 
@@ -27,7 +36,6 @@ export async function messageRoutes(app: App, { convo }: RouteDeps): Promise<voi
     async (request, reply) => {
       const userId = await conversationUser(request, convo, request.params.id);
       const { message, created } = await convo.messages.append(userId, request.params.id, request.body);
-      if (created) convo.runs.feed.publishMessage(message); // live followers of the conversation
       return reply.status(created ? 201 : 200).send(jsonify(message));
     },
   );
@@ -73,7 +81,6 @@ export async function messageRoutes(app: App, { convo }: RouteDeps): Promise<voi
     async (request, reply) => {
       const userId = userScope(request.principal, request.params.userId);
       const result = await convo.messages.appendToCurrent(userId, request.body);
-      if (result.created) convo.runs.feed.publishMessage(result.message);
       return reply.status(result.created ? 201 : 200).send({
         ...jsonify(result.message),
         conversation: jsonify(result.conversation),

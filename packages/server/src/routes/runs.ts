@@ -4,13 +4,12 @@
  * and follow a whole conversation live.
  */
 import { BadRequestError, type Run } from "@convo/core";
-import type { FastifyRequest } from "fastify";
-import { jsonify } from "../json.js";
-import { errorResponses, IdParams } from "../schemas/common.js";
 import {
   ConversationStreamQuery,
   EventPage,
   EventsQuery,
+  errorResponses,
+  IdParams,
   ListRunsQuery,
   RunIdParams,
   RunList,
@@ -18,7 +17,9 @@ import {
   StartRunBody,
   StartRunResponse,
   StreamQuery,
-} from "../schemas/runs.js";
+} from "@convo/protocol";
+import type { FastifyRequest } from "fastify";
+import { jsonify } from "../json.js";
 import { type SseRegistry, streamSse } from "../sse.js";
 import type { StreamLimiter } from "../stream-limits.js";
 import { conversationUser } from "./owner.js";

@@ -3,10 +3,9 @@
  * send it back in `If-Match` (428 without, 409 when stale — DESIGN.md §3).
  */
 import { BadRequestError, ConvoError, type ConversationState as State } from "@convo/core";
+import { ConversationState, errorResponses, IdParams, StateDoc, StateHeaders } from "@convo/protocol";
 import type { FastifyReply } from "fastify";
 import { jsonify } from "../json.js";
-import { errorResponses, IdParams } from "../schemas/common.js";
-import { ConversationState, StateDoc, StateHeaders } from "../schemas/state.js";
 import { conversationUser } from "./owner.js";
 import type { App, RouteDeps } from "./types.js";
 

@@ -1,10 +1,9 @@
 /** Users: create (or find by externalId), read, update. */
 
 import { NotFoundError } from "@convo/core";
+import { CreateUserBody, errorResponses, PatchUserBody, User, UserIdParams } from "@convo/protocol";
 import { userScope } from "../auth/principal.js";
 import { jsonify } from "../json.js";
-import { errorResponses, UserIdParams } from "../schemas/common.js";
-import { CreateUserBody, PatchUserBody, User } from "../schemas/users.js";
 import type { App, RouteDeps } from "./types.js";
 
 export async function userRoutes(app: App, { convo }: RouteDeps): Promise<void> {

@@ -4,7 +4,8 @@
  * through global fetch; `dump()` reads every table so a test can prove a refused
  * request changed nothing.
  */
-import { ApiKeysService, type Convo, type ConvoOptions, openConvo } from "@convo/core";
+import { type Convo, type ConvoOptions, openConvo } from "@convo/core";
+import { ApiKeysService } from "@convo/core/internal";
 import { onTestFailed, onTestFinished } from "vitest";
 import {
   dropSchema,

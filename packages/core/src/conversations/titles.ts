@@ -1,0 +1,58 @@
+/**
+ * Conversation titles. The heuristic title is always available (no model needed):
+ * the first user message with markup removed, cut at a word boundary to at most 30
+ * code points — PostgreSQL's `char_length`, which the table's check constraint uses.
+ * Cutting walks grapheme clusters, so an emoji or a combined letter is never split.
+ */
+import { MAX_TITLE_LENGTH } from "../validation.js";
+
+const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/** Removes Markdown/HTML markup and links, and collapses whitespace. */
+export function stripMarkup(text: string): string {
+  return text
+    .replace(/```[\s\S]*?```/g, " ")
+    .replace(/<[^>]{1,200}>/g, " ")
+    .replace(/!\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/https?:\/\/\S+/g, " ")
+    .replace(/[*_~`#>|]+/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+const codePoints = (s: string) => [...s].length;
+
+/**
+ * A title of at most `max` code points from a message: the message itself when it
+ * fits, else the longest run of whole words that fits with an ellipsis, else (one
+ * long word) the longest run of whole graphemes. Answers undefined for a message
+ * with no text left after stripping markup.
+ */
+export function heuristicTitle(message: string, max = MAX_TITLE_LENGTH): string | undefined {
+  const text = stripMarkup(message);
+  if (text.length === 0) return undefined;
+  if (codePoints(text) <= max) return text;
+  const budget = max - 1; // room for "…"
+  let cut = "";
+  let lastWordEnd = 0;
+  for (const { segment } of segmenter.segment(text)) {
+    if (codePoints(cut) + codePoints(segment) > budget) {
+      // A word that ends exactly at the budget is whole.
+      if (/\s/.test(segment)) lastWordEnd = cut.length;
+      break;
+    }
+    if (/\s/.test(segment)) lastWordEnd = cut.length;
+    cut += segment;
+  }
+  const words = lastWordEnd > 0 ? cut.slice(0, lastWordEnd) : cut;
+  return `${words.replace(/[\s,.;:!?—–-]+$/u, "")}…`;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** The date title of a conversation that never got one: `21 Nov 2026` (UTC). */
+export function dateTitle(date: Date): string {
+  const day = String(date.getUTCDate()).padStart(2, "0");
+  return `${day} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
+}

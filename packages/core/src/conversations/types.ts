@@ -1,0 +1,74 @@
+/** The shapes of conversations, as stored and as the library answers them. */
+import type { CloseReason, ConversationStatus, TitleSource } from "@convo/protocol";
+import type { Page } from "../cursor.js";
+import type { conversations } from "../db/schema.js";
+import type { Message } from "../messages/index.js";
+
+export type { CloseReason, ConversationStatus, TitleSource } from "@convo/protocol";
+
+export type ConversationRow = typeof conversations.$inferSelect;
+
+export type StatusFilter = "active" | "closed";
+
+export interface Conversation {
+  id: string;
+  userId: string;
+  externalId: string | null;
+  title: string | null;
+  titleSource: TitleSource | null;
+  env: string;
+  status: ConversationStatus;
+  isActive: boolean;
+  messageCount: number;
+  summary: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  closedAt: Date | null;
+  closeReason: CloseReason | null;
+}
+
+export function toConversation(row: ConversationRow, activeSince: Date): Conversation {
+  const status: ConversationStatus = row.closedAt ? "closed" : row.updatedAt > activeSince ? "active" : "inactive";
+  return {
+    id: row.id,
+    userId: row.userId,
+    externalId: row.externalId,
+    title: row.title,
+    titleSource: row.titleSource as TitleSource | null,
+    env: row.env,
+    status,
+    isActive: status === "active",
+    messageCount: row.messageCount,
+    summary: row.summary,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    closedAt: row.closedAt,
+    closeReason: row.closeReason as CloseReason | null,
+  };
+}
+
+export interface CreateConversationInput {
+  title?: string;
+  env?: string;
+  /** The client's own key for the conversation (e.g. `480637186_1767475520`). */
+  externalId?: string;
+  /** Close the user's open conversations in this env first ("start a new chat"). */
+  closeCurrent?: boolean;
+}
+
+export interface ListConversationsOptions {
+  limit?: number;
+  cursor?: string;
+  status?: StatusFilter;
+  env?: string;
+}
+
+export interface ConversationList extends Page<Conversation> {
+  total: number;
+}
+
+export interface ConversationDetail extends Conversation {
+  messages: Message[];
+  /** True when the conversation has more than the messages included (page with `messages.page`). */
+  hasMoreMessages: boolean;
+}

@@ -1,0 +1,83 @@
+/** The shapes of messages, as stored and as the library answers them. */
+
+import type { Role } from "@convo/protocol";
+import type { Conversation } from "../conversations/index.js";
+import type { messages } from "../db/schema.js";
+
+export type { Role } from "@convo/protocol";
+
+export type MessageRow = typeof messages.$inferSelect;
+
+export interface NewMessage {
+  userId: string;
+  conversationId: string;
+  role: Role;
+  content: string;
+  parts?: unknown[] | null;
+  noise?: boolean;
+  clientMessageId?: string | null;
+  runId?: string | null;
+  /** Title to give the conversation if it has none yet (first user message). */
+  autoTitle?: string | null;
+  now: Date;
+}
+
+export interface Message {
+  id: string;
+  conversationId: string;
+  userId: string;
+  seq: number;
+  role: Role;
+  content: string;
+  parts: unknown[] | null;
+  noise: boolean;
+  clientMessageId: string | null;
+  runId: string | null;
+  createdAt: Date;
+}
+
+export function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    conversationId: row.conversationId,
+    userId: row.userId,
+    seq: row.seq,
+    role: row.role as Role,
+    content: row.content,
+    parts: row.parts,
+    noise: row.noise,
+    clientMessageId: row.clientMessageId,
+    runId: row.runId,
+    createdAt: row.createdAt,
+  };
+}
+
+export interface MessageInput {
+  role: Role;
+  content: string;
+  /** Structured parts: tool calls, attachments (a Telegram `file_id`…). */
+  parts?: unknown[] | null;
+  /** System noise (welcome text, notices) the context loader leaves out. */
+  noise?: boolean;
+  /** The client's id for this message: sending it again stores nothing new. */
+  clientMessageId?: string;
+  /** The run this message belongs to, for assistant messages written by a run. */
+  runId?: string;
+}
+
+export interface AppendToCurrentInput extends MessageInput {
+  /** Append to the conversation with this client key, creating it on first use. */
+  externalId?: string;
+  env?: string;
+}
+
+export interface AppendResult {
+  message: Message;
+  /** False when `clientMessageId` had been stored before: this is that message. */
+  created: boolean;
+}
+
+export interface AppendToCurrentResult extends AppendResult {
+  conversation: Conversation;
+  conversationCreated: boolean;
+}

@@ -1,0 +1,26 @@
+/**
+ * What the run machinery needs from the other features, as small interfaces. Runs do
+ * not import the context or messages services: `convo.ts` wires these ports to them,
+ * so the arrows between features point one way.
+ */
+import type { Context, HistoryHit, LoadContextOptions } from "../context/index.js";
+import type { AppendResult, MessageInput } from "../messages/index.js";
+import type { UnitOfWork } from "../store.js";
+
+/** Loads the context a run's prompt is built from (the context loader). */
+export interface RunContextLoader {
+  load(userId: string, options: LoadContextOptions): Promise<Context>;
+}
+
+/** Appends a message inside the caller's unit of work: the run's user message at start, its answer at `done`. */
+export interface RunMessageWriter {
+  /** Checks and normalises a message input (throws a ValidationError). */
+  check(input: MessageInput): MessageInput;
+  /** Appends an already checked message inside `uow`. */
+  appendIn(uow: UnitOfWork, userId: string, conversationId: string, input: MessageInput): Promise<AppendResult>;
+}
+
+/** Finds the user's earlier messages, for the built-in `search_history` tool. */
+export interface RunHistorySearch {
+  search(userId: string, query: string, options: { limit: number; excludeConversationId?: string }): Promise<HistoryHit[]>;
+}

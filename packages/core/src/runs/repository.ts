@@ -1,0 +1,339 @@
+/**
+ * SQL for runs and their event logs. Event `seq` is per run and gap-free: the run row
+ * is locked while its `last_event_seq` counter is read and bumped in the same
+ * statement that inserts the events, and only a `running` run takes events, so
+ * nothing is ever stored after a run's terminal event.
+ */
+import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { type Db, queryRows } from "../db/engine.js";
+import { runEvents, runs } from "../db/schema.js";
+import type { AppendedEvents, NewRunEvent, RunEventRow, RunFinish, RunRow } from "./types.js";
+
+interface RawRun {
+  user_id: string;
+  id: string;
+  conversation_id: string;
+  status: string;
+  user_message_id: string | null;
+  assistant_message_id: string | null;
+  model: string | null;
+  final_response: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  total_tokens: number | null;
+  processing_time_ms: number | null;
+  error: string | null;
+  options: Record<string, unknown>;
+  last_event_seq: number;
+  node_id: string | null;
+  lease_expires_at: Date | string | null;
+  cancel_requested_at: Date | string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+  finished_at: Date | string | null;
+}
+
+const date = (v: Date | string) => (v instanceof Date ? v : new Date(v));
+const maybeDate = (v: Date | string | null) => (v == null ? null : date(v));
+const maybeInt = (v: number | string | null) => (v == null ? null : Number(v));
+
+const fromRaw = (r: RawRun): RunRow => ({
+  userId: r.user_id,
+  id: r.id,
+  conversationId: r.conversation_id,
+  status: r.status,
+  userMessageId: r.user_message_id,
+  assistantMessageId: r.assistant_message_id,
+  model: r.model,
+  finalResponse: r.final_response,
+  inputTokens: maybeInt(r.input_tokens),
+  outputTokens: maybeInt(r.output_tokens),
+  totalTokens: maybeInt(r.total_tokens),
+  processingTimeMs: maybeInt(r.processing_time_ms),
+  error: r.error,
+  options: r.options,
+  lastEventSeq: Number(r.last_event_seq),
+  nodeId: r.node_id,
+  leaseExpiresAt: maybeDate(r.lease_expires_at),
+  cancelRequestedAt: maybeDate(r.cancel_requested_at),
+  createdAt: date(r.created_at),
+  updatedAt: date(r.updated_at),
+  finishedAt: maybeDate(r.finished_at),
+});
+
+const r = runs;
+const e = runEvents;
+
+export class RunsRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Inserts a running run with its first event (seq 1) in one statement, unless the
+   * conversation already has a running run or the user has `maxPerUser` running.
+   * Answers undefined when nothing was inserted.
+   */
+  async insertRunning(
+    values: {
+      userId: string;
+      conversationId: string;
+      userMessageId: string;
+      model: string;
+      options: Record<string, unknown>;
+      nodeId: string;
+      leaseExpiresAt: Date;
+      maxPerUser: number;
+      now: Date;
+    },
+    first: NewRunEvent,
+  ): Promise<RunRow | undefined> {
+    const now = values.now.toISOString();
+    // The per-user count sees concurrent starts of the same user because the caller
+    // locked the user's row in an earlier statement (each statement takes a fresh
+    // snapshot). The one-running-run-per-conversation rule is the partial unique
+    // index; ON CONFLICT turns a second start into "nothing inserted" instead of an
+    // aborted transaction.
+    const rows = await queryRows<RawRun>(
+      this.db,
+      sql`
+      WITH ins AS (
+        INSERT INTO ${r} (user_id, id, conversation_id, status, user_message_id, model, options, node_id,
+                          lease_expires_at, last_event_seq, created_at, updated_at)
+        SELECT ${values.userId}::uuid, gen_random_uuid(), ${values.conversationId}::uuid, 'running',
+               ${values.userMessageId}::uuid, ${values.model}, ${JSON.stringify(values.options)}::jsonb, ${values.nodeId},
+               ${values.leaseExpiresAt.toISOString()}::timestamptz, 1, ${now}::timestamptz, ${now}::timestamptz
+        WHERE (SELECT count(*) FROM ${r} WHERE user_id = ${values.userId}::uuid AND status = 'running') < ${values.maxPerUser}
+        ON CONFLICT (user_id, conversation_id) WHERE status = 'running' DO NOTHING
+        RETURNING *
+      ), ev AS (
+        INSERT INTO ${e} (user_id, run_id, seq, type, content, data, created_at)
+        SELECT user_id, id, 1, ${first.type}, ${first.content ?? null}::text, ${first.data ? JSON.stringify(first.data) : null}::jsonb,
+               ${now}::timestamptz
+        FROM ins
+        RETURNING 1
+      )
+      SELECT * FROM ins`,
+    );
+    return rows[0] ? fromRaw(rows[0]) : undefined;
+  }
+
+  async find(userId: string, id: string): Promise<RunRow | undefined> {
+    const rows = await this.db
+      .select()
+      .from(r)
+      .where(and(eq(r.userId, userId), eq(r.id, id)))
+      .limit(1);
+    return rows[0];
+  }
+
+  /** The owner of a run, looked up by id alone; only for admin requests that name no user. */
+  async ownerOf(id: string): Promise<string | undefined> {
+    const rows = await this.db.select({ userId: r.userId }).from(r).where(eq(r.id, id)).limit(1);
+    return rows[0]?.userId;
+  }
+
+  /** The run a user message started, if any. */
+  async findByUserMessage(userId: string, conversationId: string, userMessageId: string): Promise<RunRow | undefined> {
+    const rows = await this.db
+      .select()
+      .from(r)
+      .where(and(eq(r.userId, userId), eq(r.conversationId, conversationId), eq(r.userMessageId, userMessageId)))
+      .limit(1);
+    return rows[0];
+  }
+
+  /** The conversation's running run, if any. */
+  async findRunning(userId: string, conversationId: string): Promise<RunRow | undefined> {
+    const rows = await this.db
+      .select()
+      .from(r)
+      .where(and(eq(r.userId, userId), eq(r.conversationId, conversationId), eq(r.status, "running")))
+      .limit(1);
+    return rows[0];
+  }
+
+  async countRunning(userId: string): Promise<number> {
+    const rows = await this.db
+      .select({ n: sql<number>`count(*)`.mapWith(Number) })
+      .from(r)
+      .where(and(eq(r.userId, userId), eq(r.status, "running")));
+    return rows[0]?.n ?? 0;
+  }
+
+  /**
+   * A conversation's runs, newest first, after the keyset position `after`; one more
+   * than `limit` so the caller knows whether there is a next page.
+   */
+  async page(
+    userId: string,
+    conversationId: string,
+    limit: number,
+    after?: { createdAt: string; id: string },
+  ): Promise<RunRow[]> {
+    const conditions = [eq(r.userId, userId), eq(r.conversationId, conversationId)];
+    if (after) conditions.push(sql`(${r.createdAt}, ${r.id}) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
+    return this.db
+      .select()
+      .from(r)
+      .where(and(...conditions))
+      .orderBy(sql`${r.createdAt} DESC NULLS LAST`, sql`${r.id} DESC`) // matches runs_conversation_idx
+      .limit(limit + 1);
+  }
+
+  /**
+   * Appends events to a running run in one statement: the run row is locked, the
+   * events take `last_event_seq + 1…n`, and the counter moves with them. With `finish`
+   * the same statement ends the run (status and final fields). Answers undefined —
+   * storing nothing — when the run is not running (finished, expired or unknown).
+   */
+  async appendEvents(
+    userId: string,
+    runId: string,
+    events: NewRunEvent[],
+    now: Date,
+    finish?: RunFinish,
+  ): Promise<AppendedEvents | undefined> {
+    if (events.length === 0) throw new Error("appendEvents needs at least one event");
+    const at = now.toISOString();
+    const payload = JSON.stringify(events.map((ev) => ({ t: ev.type, c: ev.content ?? null, d: ev.data ?? null })));
+    const f = finish;
+    const finishSet = f
+      ? sql`, status = ${f.status}, finished_at = ${at}::timestamptz, lease_expires_at = NULL,
+          final_response = ${f.finalResponse ?? null}::text, model = COALESCE(${f.model ?? null}::text, t.model),
+          input_tokens = ${f.usage?.inputTokens ?? null}::int, output_tokens = ${f.usage?.outputTokens ?? null}::int,
+          total_tokens = ${f.usage?.totalTokens ?? null}::int, processing_time_ms = ${f.processingTimeMs ?? null}::int,
+          error = ${f.error ?? null}::text, assistant_message_id = ${f.assistantMessageId ?? null}::uuid`
+      : sql``;
+    const rows = await queryRows<RawRun & { first_seq: number }>(
+      this.db,
+      sql`
+      WITH locked AS (
+        SELECT user_id, id, last_event_seq FROM ${r}
+        WHERE user_id = ${userId}::uuid AND id = ${runId}::uuid AND status = 'running'
+        FOR UPDATE
+      ), ins AS (
+        INSERT INTO ${e} (user_id, run_id, seq, type, content, data, created_at)
+        SELECT locked.user_id, locked.id, locked.last_event_seq + ev.n, ev.v->>'t', ev.v->>'c',
+               NULLIF(ev.v->'d', 'null'::jsonb), ${at}::timestamptz
+        FROM locked, jsonb_array_elements(${payload}::jsonb) WITH ORDINALITY AS ev(v, n)
+        RETURNING seq
+      ), bumped AS (
+        UPDATE ${r} AS t SET last_event_seq = locked.last_event_seq + ${events.length}::int, updated_at = ${at}::timestamptz
+          ${finishSet}
+        FROM locked WHERE t.user_id = locked.user_id AND t.id = locked.id
+        RETURNING t.*, locked.last_event_seq + 1 AS first_seq
+      )
+      SELECT * FROM bumped`,
+    );
+    const raw = rows[0];
+    if (!raw) return undefined;
+    return { run: fromRaw(raw), firstSeq: Number(raw.first_seq), lastSeq: Number(raw.last_event_seq) };
+  }
+
+  /**
+   * Ends a run with its terminal event (and any last events before it) if it is still
+   * running; answers undefined — changing nothing — when it is not.
+   */
+  finish(
+    userId: string,
+    runId: string,
+    events: NewRunEvent[],
+    fields: RunFinish,
+    now: Date,
+  ): Promise<AppendedEvents | undefined> {
+    return this.appendEvents(userId, runId, events, now, fields);
+  }
+
+  /** Events with `seq > after`, oldest first; one more than `limit` to detect more. */
+  async eventsAfter(userId: string, runId: string, after: number, limit: number): Promise<RunEventRow[]> {
+    return this.db
+      .select()
+      .from(e)
+      .where(and(eq(e.userId, userId), eq(e.runId, runId), gt(e.seq, after)))
+      .orderBy(asc(e.seq))
+      .limit(limit + 1);
+  }
+
+  /**
+   * Marks a running run's cancellation as requested (once); answers the run, or
+   * undefined when no such run exists. A finished run is answered unchanged.
+   */
+  async requestCancel(userId: string, id: string, now: Date): Promise<{ run: RunRow; requested: boolean } | undefined> {
+    const updated = await this.db
+      .update(r)
+      .set({ cancelRequestedAt: now, updatedAt: now })
+      .where(and(eq(r.userId, userId), eq(r.id, id), eq(r.status, "running"), sql`${r.cancelRequestedAt} IS NULL`))
+      .returning();
+    if (updated[0]) return { run: updated[0], requested: true };
+    const run = await this.find(userId, id);
+    return run ? { run, requested: false } : undefined;
+  }
+
+  /**
+   * Extends the leases of the given runs this node executes; answers those still
+   * running here, with their cancellation flag (a missed cancel notice is caught here).
+   */
+  async heartbeat(
+    nodeId: string,
+    keys: { userId: string; id: string }[],
+    leaseExpiresAt: Date,
+  ): Promise<{ id: string; cancelRequested: boolean }[]> {
+    if (keys.length === 0) return [];
+    const rows = await queryRows<{ id: string; cancel_requested: boolean }>(
+      this.db,
+      sql`
+      UPDATE ${r} AS t SET lease_expires_at = ${leaseExpiresAt.toISOString()}::timestamptz
+      FROM unnest(${`{${keys.map((k) => k.userId).join(",")}}`}::uuid[], ${`{${keys.map((k) => k.id).join(",")}}`}::uuid[]) AS k(user_id, id)
+      WHERE t.user_id = k.user_id AND t.id = k.id AND t.node_id = ${nodeId} AND t.status = 'running'
+      RETURNING t.id, t.cancel_requested_at IS NOT NULL AS cancel_requested`,
+    );
+    return rows.map((row) => ({ id: row.id, cancelRequested: row.cancel_requested }));
+  }
+
+  /**
+   * Ends up to `batch` running runs whose lease expired before `now` (their node
+   * stopped heartbeating) as `error`, each with a terminal `error` event, in one
+   * statement. The batch is picked in a MATERIALIZED CTE with SKIP LOCKED, so a run
+   * its node is writing to right now is left for the next sweep.
+   */
+  async expireLeasesBatch(
+    now: Date,
+    batch: number,
+    message: string,
+  ): Promise<{ userId: string; id: string; conversationId: string; seq: number }[]> {
+    const at = now.toISOString();
+    const rows = await queryRows<{ user_id: string; id: string; conversation_id: string; seq: number }>(
+      this.db,
+      sql`
+      WITH picked AS MATERIALIZED (
+        SELECT user_id, id FROM ${r}
+        WHERE status = 'running' AND lease_expires_at < ${at}::timestamptz
+        ORDER BY lease_expires_at LIMIT ${batch}
+        FOR UPDATE SKIP LOCKED
+      ), ended AS (
+        UPDATE ${r} AS t SET status = 'error', error = ${message}, last_event_seq = t.last_event_seq + 1,
+          finished_at = ${at}::timestamptz, updated_at = ${at}::timestamptz, lease_expires_at = NULL
+        FROM picked
+        WHERE t.user_id = picked.user_id AND t.id = picked.id AND t.status = 'running'
+          AND t.lease_expires_at < ${at}::timestamptz
+        RETURNING t.user_id, t.id, t.conversation_id, t.last_event_seq
+      ), ins AS (
+        INSERT INTO ${e} (user_id, run_id, seq, type, content, data, created_at)
+        SELECT user_id, id, last_event_seq, 'error', ${message},
+               jsonb_build_object('code', 'INTERRUPTED', 'reason', 'lease expired'), ${at}::timestamptz
+        FROM ended
+        RETURNING 1
+      )
+      SELECT user_id, id, conversation_id, last_event_seq AS seq FROM ended`,
+    );
+    return rows.map((row) => ({ userId: row.user_id, id: row.id, conversationId: row.conversation_id, seq: Number(row.seq) }));
+  }
+
+  /** Sends NOTIFY on `channel` for each payload (delivered when the transaction commits). */
+  async notify(channel: string, payloads: string[]): Promise<void> {
+    if (payloads.length === 0) return;
+    await queryRows(
+      this.db,
+      sql`SELECT pg_notify(${channel}, p) FROM jsonb_array_elements_text(${JSON.stringify(payloads)}::jsonb) AS p`,
+    );
+  }
+}

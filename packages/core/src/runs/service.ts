@@ -1,0 +1,419 @@
+/**
+ * Use cases for background runs (DESIGN.md §1.6): start, read, poll, long-poll,
+ * follow, cancel, and the lease sweep. Rules (see docs/runs.md):
+ *
+ * - One run at a time per conversation: a start while one is running answers 409
+ *   `RUN_IN_PROGRESS` (with the running run's id) and stores nothing.
+ * - Limits: `maxRunsPerNode` runs executing on this node and `maxRunsPerUser` running
+ *   runs per user (all nodes); one more answers 429 `RATE_LIMITED` and stores nothing.
+ * - A start repeated with the same `clientMessageId` answers the run that message
+ *   started (`created: false`) without a second message or run — and without limits.
+ */
+import type { BackgroundErrorHandler } from "../background/types.js";
+
+import type { Page } from "../cursor.js";
+import { decodeCursor, encodeCursor } from "../cursor.js";
+import { ConflictError, NodeShuttingDownError, NotFoundError, RateLimitError, ValidationError } from "../errors.js";
+import type { Message } from "../messages/index.js";
+import type { Store } from "../store.js";
+import { assertUuid, intInRange } from "../validation.js";
+import type { RunsConfig } from "./config.js";
+import type { ConversationFeed } from "./conversation-feed.js";
+import type { RunExecutor } from "./executor.js";
+import { RunFollowing } from "./follow.js";
+import type { LeaseKeeper } from "./lease-keeper.js";
+import type { ModelRegistry } from "./models.js";
+import type { RunEventBus } from "./notifier.js";
+import type { RunMessageWriter } from "./ports.js";
+import { type NewRunEvent, type Run, type RunEvent, type RunEventPage, type RunToolChoice, toRun, toRunEvent } from "./types.js";
+
+export interface StartRunInput {
+  /** The user's message. */
+  content: string;
+  /** The client's id for the message: a retried start answers the same run. */
+  clientMessageId?: string;
+  /** Structured parts of the user message (attachments…). */
+  parts?: unknown[] | null;
+  /** Model id (`offline`, `openai:gpt-4o-mini`…); default: the configured default model. */
+  model?: string;
+  /** Whether and which tools the model may call (default `auto`). */
+  toolChoice?: RunToolChoice;
+}
+
+export interface StartRunResult {
+  run: Run;
+  /** The stored user message. */
+  message: Message;
+  /** False when `clientMessageId` had started this run before. */
+  created: boolean;
+}
+
+export interface EventsOptions {
+  /** Answer events with `seq` greater than this (default 0: from the start). */
+  after?: number;
+  /** At most this many events, 1–1,000 (default 500). */
+  limit?: number;
+}
+
+export interface WaitOptions extends EventsOptions {
+  /** Wait up to this long for an event when none is there yet, 0–300,000 ms (default 30,000). */
+  waitMs?: number;
+  /** Ends the wait early (the client went away). */
+  signal?: AbortSignal;
+}
+
+export interface FollowOptions {
+  /** Follow from after this seq (a resumed SSE stream's `Last-Event-ID`); default 0. */
+  after?: number;
+  /** Ends the iteration (the client went away). */
+  signal?: AbortSignal;
+}
+
+/** The node is closing and takes no new runs (503). */
+const MAX_SEQ = 2 ** 31 - 1;
+const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+function checkToolChoice(value: unknown): RunToolChoice | undefined {
+  if (value === undefined) return undefined;
+  if (value === "auto" || value === "none" || value === "required") return value;
+  if (value !== null && typeof value === "object") {
+    const { type, toolName } = value as { type?: unknown; toolName?: unknown };
+    if (type === "tool" && typeof toolName === "string" && TOOL_NAME.test(toolName)) return { type, toolName };
+  }
+  throw new ValidationError('toolChoice must be "auto", "none", "required" or { type: "tool", toolName }', {
+    field: "toolChoice",
+  });
+}
+
+export interface RunsServiceDeps {
+  store: Store;
+  config: RunsConfig;
+  messages: RunMessageWriter;
+  models: ModelRegistry;
+  bus: RunEventBus;
+  executor: RunExecutor;
+  leases: LeaseKeeper;
+  feed: ConversationFeed;
+  lifecycle: { sweepBatchSize: number; sweepMaxBatches: number };
+  onError: BackgroundErrorHandler;
+}
+
+export class RunsService {
+  readonly #following: RunFollowing;
+  /** Starts between their limit check and their commit, counted against the node's limit. */
+  #starting = 0;
+
+  constructor(private readonly deps: RunsServiceDeps) {
+    this.#following = new RunFollowing(deps.store, deps.bus, deps.config.recheckMs, deps.onError);
+  }
+
+  /**
+   * Following a conversation live (its messages and its runs' events), and announcing
+   * messages appended outside runs so followers see them.
+   */
+  get feed(): ConversationFeed {
+    return this.deps.feed;
+  }
+
+  /** This node's id (stored in `runs.node_id` of the runs it executes). */
+  get nodeId(): string {
+    return this.deps.config.nodeId;
+  }
+
+  /** Runs executing on this node and live followers, for metrics. */
+  get stats(): { executing: number; followers: number } {
+    return { executing: this.deps.executor.size, followers: this.#following.followerCount };
+  }
+
+  /**
+   * Starts a run: in one transaction the user message is appended, the run is stored
+   * `running` with its first event (`thinking`, phase `started`); the answer comes at
+   * once and the model is called after the commit, detached from the caller.
+   *
+   * Throws NotFoundError (no such conversation, or another user's), ConflictError
+   * `CONVERSATION_CLOSED` / `RUN_IN_PROGRESS` / `CLIENT_MESSAGE_ID_REUSED`,
+   * RateLimitError (node or user limit), ValidationError (input, `UNKNOWN_MODEL`).
+   *
+   * @example
+   * const { run } = await convo.runs.start(userId, conversationId, { content: "Привет!" });
+   * for await (const event of await convo.runs.follow(userId, run.id)) console.log(event.type, event.content);
+   */
+  async start(userId: string, conversationId: string, input: StartRunInput): Promise<StartRunResult> {
+    const uid = assertUuid("userId", userId);
+    const cid = assertUuid("conversationId", conversationId);
+    if (input === null || typeof input !== "object")
+      throw new ValidationError("the run input must be an object", { field: "body" });
+    const msg = this.deps.messages.check({
+      role: "user",
+      content: input.content,
+      clientMessageId: input.clientMessageId,
+      parts: input.parts,
+    });
+    const model = this.deps.models.check(input.model ?? this.deps.models.defaultModel);
+    const toolChoice = checkToolChoice(input.toolChoice);
+    if (this.deps.executor.closed) throw new NodeShuttingDownError();
+    const { store, config, executor, leases, bus } = this.deps;
+    const startedAt = performance.now();
+    this.#starting += 1;
+    try {
+      return await store.transaction(async (uow) => {
+        // Serialises the user's starts so the per-user count below sees them all.
+        if (!(await uow.users.lock(uid))) throw new NotFoundError("conversation", cid);
+        const { message, created } = await this.deps.messages.appendIn(uow, uid, cid, msg);
+        if (!created) {
+          const existing = await uow.runs.findByUserMessage(uid, cid, message.id);
+          if (existing) return { run: toRun(existing), message, created: false };
+          throw new ConflictError(
+            "CLIENT_MESSAGE_ID_REUSED",
+            "clientMessageId was already used for a message that started no run",
+            {
+              field: "clientMessageId",
+              messageId: message.id,
+            },
+          );
+        }
+        if (executor.size + this.#starting > config.maxRunsPerNode) {
+          throw new RateLimitError(`This node runs ${config.maxRunsPerNode} runs already; retry shortly`, {
+            limit: "node",
+            max: config.maxRunsPerNode,
+          });
+        }
+        const first: NewRunEvent = {
+          type: "thinking",
+          content: null,
+          data: { phase: "started", model, userMessageId: message.id },
+        };
+        const row = await uow.runs.insertRunning(
+          {
+            userId: uid,
+            conversationId: cid,
+            userMessageId: message.id,
+            model,
+            options: toolChoice === undefined ? { model } : { model, toolChoice },
+            nodeId: config.nodeId,
+            leaseExpiresAt: leases.leaseFrom(uow.now),
+            maxPerUser: config.maxRunsPerUser,
+            now: uow.now,
+          },
+          first,
+        );
+        if (!row) {
+          const running = await uow.runs.findRunning(uid, cid);
+          if (running) {
+            throw new ConflictError(
+              "RUN_IN_PROGRESS",
+              "A run is already running in this conversation; wait for it or cancel it",
+              {
+                runId: running.id,
+              },
+            );
+          }
+          throw new RateLimitError(`You have ${config.maxRunsPerUser} runs running already; wait for one to finish`, {
+            limit: "user",
+            max: config.maxRunsPerUser,
+          });
+        }
+        uow.afterCommit(async () => {
+          // Announced before the executor can store more, so followers hear of the
+          // message and the run in the order they happened.
+          await bus.publishQuietly([
+            { kind: "message", userId: uid, conversationId: cid, seq: message.seq },
+            { kind: "run", userId: uid, runId: row.id, conversationId: cid, seq: 1, type: "thinking" },
+          ]);
+          executor.launch(row, startedAt);
+          leases.start();
+        });
+        return { run: toRun(row), message, created: true };
+      });
+    } finally {
+      this.#starting -= 1;
+    }
+  }
+
+  /** The run, or NotFoundError (also when it is another user's). */
+  async get(userId: string, runId: string): Promise<Run> {
+    const uid = assertUuid("userId", userId);
+    const rid = assertUuid("runId", runId);
+    const row = await this.deps.store.statement((uow) => uow.runs.find(uid, rid));
+    if (!row) throw new NotFoundError("run", rid);
+    return toRun(row);
+  }
+
+  /** The owner of a run by id alone — for admin requests that name no user. */
+  async ownerOf(runId: string): Promise<string | undefined> {
+    const rid = assertUuid("runId", runId);
+    return this.deps.store.statement((uow) => uow.runs.ownerOf(rid));
+  }
+
+  /** A conversation's runs, newest first, `limit` 1–100 (default 20), with a keyset cursor. */
+  async list(userId: string, conversationId: string, options: { limit?: number; cursor?: string } = {}): Promise<Page<Run>> {
+    const uid = assertUuid("userId", userId);
+    const cid = assertUuid("conversationId", conversationId);
+    const limit = intInRange("limit", options.limit, 1, 100, 20);
+    const scope = `runs:${uid}:${cid}`;
+    const position = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor, this.deps.store.cursorSecret);
+    return this.deps.store.transaction(async (uow) => {
+      const after = position ? { createdAt: position.updatedAt, id: position.id } : undefined;
+      const rows = await uow.runs.page(uid, cid, limit, after);
+      if (rows.length === 0 && !(await uow.conversations.find(uid, cid))) throw new NotFoundError("conversation", cid);
+      const items = rows.slice(0, limit).map(toRun);
+      const last = items[items.length - 1];
+      const hasMore = rows.length > limit;
+      return {
+        items,
+        hasMore,
+        nextCursor:
+          hasMore && last
+            ? encodeCursor(scope, { updatedAt: last.createdAt.toISOString(), id: last.id }, this.deps.store.cursorSecret)
+            : null,
+      };
+    });
+  }
+
+  /** Events after `after`, oldest first, with the run's status (NotFoundError for another user's run). */
+  async events(userId: string, runId: string, options: EventsOptions = {}): Promise<RunEventPage> {
+    const uid = assertUuid("userId", userId);
+    const rid = assertUuid("runId", runId);
+    const after = intInRange("after", options.after, 0, MAX_SEQ, 0);
+    const limit = intInRange("limit", options.limit, 1, 1000, 500);
+    return this.#page(uid, rid, after, limit);
+  }
+
+  async #page(uid: string, rid: string, after: number, limit: number): Promise<RunEventPage> {
+    // Status first, events second (two autocommit reads): a run seen finished has
+    // its terminal event in the second read, because both were committed together.
+    const run = await this.deps.store.statement((uow) => uow.runs.find(uid, rid));
+    if (!run) throw new NotFoundError("run", rid);
+    const rows = await this.deps.store.statement((uow) => uow.runs.eventsAfter(uid, rid, after, limit));
+    const events = rows.slice(0, limit).map(toRunEvent);
+    const hasMore = rows.length > limit;
+    return {
+      events,
+      hasMore,
+      nextAfter: events.length > 0 ? events[events.length - 1]!.seq : after,
+      status: run.status as Run["status"],
+      finished: run.status !== "running" && !hasMore,
+    };
+  }
+
+  /**
+   * Long-poll: answers at once when there are events after `after` or the run has
+   * ended; otherwise waits for the next stored event (woken by NOTIFY, no polling),
+   * for `waitMs`, or until `signal` aborts, and answers what is there then (possibly
+   * nothing).
+   */
+  async waitForEvents(userId: string, runId: string, options: WaitOptions = {}): Promise<RunEventPage> {
+    const uid = assertUuid("userId", userId);
+    const rid = assertUuid("runId", runId);
+    const after = intInRange("after", options.after, 0, MAX_SEQ, 0);
+    const limit = intInRange("limit", options.limit, 1, 1000, 500);
+    const waitMs = intInRange("waitMs", options.waitMs, 0, 300_000, 30_000);
+    let wake: () => void = () => {};
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    // Subscribed before the first read: an event stored in between wakes us.
+    const unsubscribe = this.deps.bus.onRun(rid, (notice) => {
+      if (notice.kind === "run" && notice.seq > after) wake();
+    });
+    try {
+      if (waitMs > 0) await this.deps.bus.ready();
+      const page = await this.#page(uid, rid, after, limit);
+      if (page.events.length > 0 || page.finished || waitMs === 0 || options.signal?.aborted) return page;
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => wake();
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      try {
+        await Promise.race([
+          woken,
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, waitMs);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+      }
+      return await this.#page(uid, rid, after, limit);
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  /**
+   * Follows a run (for SSE): checks the run is the user's (NotFoundError before any
+   * event), then yields every event after `after` exactly once, in seq order — the
+   * stored ones, then live ones as they are stored — and ends after the terminal
+   * event or when `signal` aborts. Resume with the last seq seen as `after`.
+   *
+   * @example
+   * for await (const event of await convo.runs.follow(userId, runId, { after: lastEventId, signal })) {
+   *   res.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+   * }
+   */
+  async follow(userId: string, runId: string, options: FollowOptions = {}): Promise<AsyncGenerator<RunEvent, void, undefined>> {
+    const uid = assertUuid("userId", userId);
+    const rid = assertUuid("runId", runId);
+    const after = intInRange("after", options.after, 0, MAX_SEQ, 0);
+    await this.get(uid, rid);
+    return this.#following.follow(uid, rid, after, options.signal);
+  }
+
+  /**
+   * Requests cancellation; works on any node. The node executing the run aborts the
+   * model call and ends the run `cancelled`: the deltas so far stay, no assistant
+   * message is written. Answers the run as it is now (still `running` until that
+   * node has stored the end); a finished run is answered unchanged.
+   */
+  async cancel(userId: string, runId: string): Promise<Run> {
+    const uid = assertUuid("userId", userId);
+    const rid = assertUuid("runId", runId);
+    const result = await this.deps.store.statement((uow) => uow.runs.requestCancel(uid, rid, uow.now));
+    if (!result) throw new NotFoundError("run", rid);
+    if (result.requested) {
+      this.deps.executor.stop(rid, "cancel");
+      await this.deps.bus.publishQuietly([
+        { kind: "cancel", userId: uid, runId: rid, conversationId: result.run.conversationId },
+      ]);
+    }
+    return toRun(result.run);
+  }
+
+  /**
+   * Ends runs whose lease expired — their node died or hung — as `error` with an
+   * `error` event "interrupted…", in bounded batches. Answers how many it ended. The
+   * sweep (`convo.sweeps.runAll`) calls it; call it about every lease length.
+   */
+  async expireLeases(now = this.deps.store.clock()): Promise<number> {
+    const { sweepBatchSize: batch, sweepMaxBatches } = this.deps.lifecycle;
+    let total = 0;
+    for (let i = 0; i < sweepMaxBatches; i++) {
+      const ended = await this.deps.store.statement((uow) =>
+        uow.runs.expireLeasesBatch(now, batch, "interrupted: the node running this run stopped (lease expired)"),
+      );
+      total += ended.length;
+      await this.deps.bus.publishQuietly(
+        ended.map((run) => ({
+          kind: "run" as const,
+          userId: run.userId,
+          runId: run.id,
+          conversationId: run.conversationId,
+          seq: run.seq,
+          type: "error" as const,
+        })),
+      );
+      if (ended.length < batch) break;
+    }
+    return total;
+  }
+
+  /**
+   * Stops this node's part: no new starts; runs executing here are aborted and end
+   * `error` ("interrupted: node shutting down", deltas kept); heartbeats stop.
+   */
+  async close(): Promise<void> {
+    await this.deps.executor.shutdown(this.deps.config.shutdownTimeoutMs);
+    await this.deps.leases.stop();
+    await this.deps.bus.close();
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Lifecycle sweeps (DESIGN.md §1.1) as plain functions a scheduler calls. Each is
+ * idempotent, works in batches of `sweepBatchSize` rows (one autocommit statement per
+ * batch, `SKIP LOCKED` so it never waits on a busy conversation) and stops after
+ * `sweepMaxBatches` batches so one call is bounded in time.
+ */
+import type { LifecycleConfig } from "../config.js";
+import type { Store } from "../store.js";
+import type { RunLeaseSweeper, SweepResult } from "./types.js";
+
+export class SweepsService {
+  constructor(
+    private readonly store: Store,
+    private readonly lifecycle: LifecycleConfig,
+    private readonly runs?: RunLeaseSweeper,
+  ) {}
+
+  async #batches(run: (batch: number) => Promise<number>): Promise<number> {
+    const { sweepBatchSize: batch, sweepMaxBatches } = this.lifecycle;
+    let total = 0;
+    for (let i = 0; i < sweepMaxBatches; i++) {
+      const n = await run(batch);
+      total += n;
+      if (n < batch) break;
+    }
+    return total;
+  }
+
+  /** Closes (reason `inactivity`) open conversations idle longer than the threshold. */
+  closeInactive(now = this.store.clock()): Promise<number> {
+    const idleBefore = new Date(now.getTime() - this.lifecycle.inactivityMs);
+    return this.#batches((batch) => this.store.statement((uow) => uow.conversations.closeIdleBatch(idleBefore, now, batch)));
+  }
+
+  /** Abandons active assistant dialogs without activity for longer than `dialogInactivityMs`. */
+  abandonIdleDialogs(now = this.store.clock()): Promise<number> {
+    const idleBefore = new Date(now.getTime() - this.lifecycle.dialogInactivityMs);
+    return this.#batches((batch) =>
+      this.store.statement((uow) => uow.assistantSessions.abandonIdleBatch(idleBefore, now, batch)),
+    );
+  }
+
+  /** Deletes conversations closed longer ago than the retention, with everything under them. */
+  deleteExpired(now = this.store.clock()): Promise<number> {
+    const closedBefore = new Date(now.getTime() - this.lifecycle.retentionMs);
+    return this.#batches((batch) => this.store.statement((uow) => uow.conversations.deleteClosedBatch(closedBefore, batch)));
+  }
+
+  /** Gives closed conversations that never got a title a date title (`21 Nov 2026`). */
+  backfillTitles(): Promise<number> {
+    return this.#batches((batch) => this.store.statement((uow) => uow.conversations.backfillDateTitlesBatch(batch)));
+  }
+
+  /** Runs every sweep once, in order: close conversations, abandon dialogs, delete, title, expire run leases. */
+  async runAll(now = this.store.clock()): Promise<SweepResult> {
+    const closedInactive = await this.closeInactive(now);
+    const abandonedDialogs = await this.abandonIdleDialogs(now);
+    const deletedExpired = await this.deleteExpired(now);
+    const titledByDate = await this.backfillTitles();
+    const interruptedRuns = (await this.runs?.expireLeases(now)) ?? 0;
+    return { closedInactive, abandonedDialogs, deletedExpired, titledByDate, interruptedRuns };
+  }
+}

@@ -1,0 +1,66 @@
+/** Use cases for users. */
+import { NotFoundError, ValidationError } from "../errors.js";
+import type { Store } from "../store.js";
+import { assertJson, assertText, assertUuid } from "../validation.js";
+import { toUser, type User, type UserInput } from "./types.js";
+
+function checkProfile(profile: unknown): Record<string, unknown> {
+  if (profile === null || typeof profile !== "object" || Array.isArray(profile)) {
+    throw new ValidationError("profile must be a JSON object", { field: "profile" });
+  }
+  return assertJson("profile", profile as Record<string, unknown>);
+}
+
+export class UsersService {
+  constructor(private readonly store: Store) {}
+
+  /**
+   * Creates a user. With an `externalId` that exists already, answers that user with
+   * `created: false`, so a bot can call this on every first contact.
+   */
+  async create(input: UserInput = {}): Promise<{ user: User; created: boolean }> {
+    const externalId = input.externalId == null ? null : assertText("externalId", input.externalId, { max: 200 });
+    const displayName = input.displayName == null ? null : assertText("displayName", input.displayName, { max: 200 });
+    const profile = input.profile === undefined ? {} : checkProfile(input.profile);
+    return this.store.transaction(async (uow) => {
+      const { row, created } = await uow.users.insertOrGet({ externalId, displayName, profile, now: uow.now });
+      return { user: toUser(row), created };
+    });
+  }
+
+  async get(userId: string): Promise<User> {
+    const id = assertUuid("userId", userId);
+    return this.store.statement(async (uow) => {
+      const row = await uow.users.find(id);
+      if (!row) throw new NotFoundError("user", id);
+      return toUser(row);
+    });
+  }
+
+  async getByExternalId(externalId: string): Promise<User> {
+    assertText("externalId", externalId, { max: 200 });
+    return this.store.statement(async (uow) => {
+      const row = await uow.users.findByExternalId(externalId);
+      if (!row) throw new NotFoundError("user", externalId);
+      return toUser(row);
+    });
+  }
+
+  /** Changes the given fields; `profile` is replaced whole. */
+  async update(userId: string, patch: UserInput): Promise<User> {
+    const id = assertUuid("userId", userId);
+    const values: { displayName?: string | null; profile?: Record<string, unknown>; externalId?: string | null } = {};
+    if (patch.displayName !== undefined) {
+      values.displayName = patch.displayName === null ? null : assertText("displayName", patch.displayName, { max: 200 });
+    }
+    if (patch.externalId !== undefined) {
+      values.externalId = patch.externalId === null ? null : assertText("externalId", patch.externalId, { max: 200 });
+    }
+    if (patch.profile !== undefined) values.profile = checkProfile(patch.profile);
+    return this.store.transaction(async (uow) => {
+      const row = await uow.users.update(id, values, uow.now);
+      if (!row) throw new NotFoundError("user", id);
+      return toUser(row);
+    });
+  }
+}
