@@ -184,6 +184,7 @@ async function soakPostgres(): Promise<number> {
   const admin = new pg.Pool({ connectionString: cluster.url, max: 2 });
   admin.on("error", () => {});
   const query: Query = async (text, params) => (await admin.query(text, params as unknown[])).rows;
+  let failed = true;
   try {
     // One node migrates first; the second starts on the migrated schema.
     await nodes[0]!.start();
@@ -216,12 +217,14 @@ async function soakPostgres(): Promise<number> {
       const code = await node.stop();
       if (code !== 0 && code !== null) exits.push(`${node.options.name} exited with ${code} on SIGTERM`);
     }
-    return report("PostgreSQL, 2 nodes", ledger, done, result, exits, loadMs);
+    const problems = report("PostgreSQL, 2 nodes", ledger, done, result, exits, loadMs);
+    failed = problems > 0;
+    return problems;
   } finally {
     for (const node of nodes) if (node.child?.pid) node.kill9();
     await admin.end().catch(() => {});
     cluster.stop();
-    rmSync(logDir, { recursive: true, force: true });
+    if (!failed) rmSync(logDir, { recursive: true, force: true });
   }
 }
 
