@@ -10,8 +10,6 @@ import { defaultLifecycle, type LifecycleConfig } from "./config.js";
 import { ContextService } from "./context/service.js";
 import { ConversationsService } from "./conversations/service.js";
 import type { Engine } from "./db/engine.js";
-import { openPglite } from "./db/pglite.js";
-import { openPostgres } from "./db/postgres.js";
 import { AssistantAnalyticsService } from "./dialogs/analytics-service.js";
 import { AssistantSessionsService } from "./dialogs/service.js";
 import { MessagesService } from "./messages/service.js";
@@ -54,9 +52,13 @@ export interface ConvoOptions {
   runs?: RunsOptions;
 }
 
-/** Opens the engine an options object describes, applying migrations. */
-export function openEngine(options: ConvoOptions): Promise<Engine> {
+/**
+ * Opens the engine an options object describes, applying migrations. The drivers are
+ * imported here, on first use: loading Convo (or only its types) loads neither.
+ */
+export async function openEngine(options: ConvoOptions): Promise<Engine> {
   if (options.databaseUrl) {
+    const { openPostgres } = await import("./db/postgres.js");
     return openPostgres({
       databaseUrl: options.databaseUrl,
       schema: options.schema,
@@ -64,6 +66,7 @@ export function openEngine(options: ConvoOptions): Promise<Engine> {
       onError: options.onBackgroundError,
     });
   }
+  const { openPglite } = await import("./db/pglite.js");
   return openPglite({
     dataDir: options.pglite ? undefined : (options.dataDir ?? "./.convo-data"),
     client: options.pglite,

@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// The `convo` command. Convo ships TypeScript sources; tsx compiles them on load.
-import { register } from "tsx/esm/api";
-
-register();
-await import("../src/cli/main.ts");
+// The `convo` command: the built JavaScript of src/cli/main.ts (npm ci builds it).
+await import("../dist/cli/main.js");

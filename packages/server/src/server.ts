@@ -10,21 +10,13 @@ import { type Convo, openConvo } from "@convo/core";
 import { buildApp } from "./app.js";
 import type { ServerConfig } from "./config.js";
 import type { App } from "./routes/types.js";
+import { StartupError } from "./startup-error.js";
+
+export { StartupError };
+
 import { SweepScheduler } from "./scheduler.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
-
-/** Refusing to start: bad configuration, busy port, locked data directory. */
-export class StartupError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "StartupError";
-  }
-}
 
 export interface RunningServer {
   app: App;

@@ -4,7 +4,7 @@
  * Convo sees only `Engine`.
  */
 
-import type { ExtractTablesWithRelations, SQL } from "drizzle-orm";
+import { type ExtractTablesWithRelations, type SQL, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import type * as schema from "./schema.js";
 
@@ -20,6 +20,8 @@ export interface Engine {
   readonly db: Db;
   /** The PostgreSQL schema Convo's tables live in. */
   readonly schema: string;
+  /** Sends NOTIFY on `channel` for each payload, in one statement (delivered when it commits). */
+  notify(channel: string, payloads: string[]): Promise<void>;
   /** Subscribes to NOTIFY on `channel`; answers the unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Runs `fn` holding a session-level advisory lock, or answers undefined if it is taken. */
@@ -39,6 +41,15 @@ export function assertSchemaName(name: string): string {
 
 /** The migrations folder shipped with the package. */
 export const migrationsFolder = new URL("../../migrations", import.meta.url).pathname;
+
+/**
+ * NOTIFY for each payload in one statement, for both engines' `notify`: a burst of
+ * notices costs one round trip.
+ */
+export async function notifyAll(db: Db, channel: string, payloads: string[]): Promise<void> {
+  if (payloads.length === 0) return;
+  await db.execute(sql`SELECT pg_notify(${channel}, p) FROM jsonb_array_elements_text(${JSON.stringify(payloads)}::jsonb) AS p`);
+}
 
 /**
  * Runs a raw statement and answers its rows. pg and PGlite both answer `{ rows }`;

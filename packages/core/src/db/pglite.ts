@@ -10,7 +10,7 @@ import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import { lockDataDirectory } from "./data-dir-lock.js";
-import { assertSchemaName, type Db, type Engine, migrationsFolder } from "./engine.js";
+import { assertSchemaName, type Db, type Engine, migrationsFolder, notifyAll } from "./engine.js";
 import { driverClient } from "./pglite-driver.js";
 import * as schema from "./schema.js";
 
@@ -53,6 +53,7 @@ export async function openPglite(options: PgliteEngineOptions): Promise<Engine> 
     kind: "pglite",
     db,
     schema: schemaName,
+    notify: (channel, payloads) => notifyAll(db, channel, payloads),
     async listen(channel, onPayload) {
       return client.listen(channel, onPayload);
     },

@@ -10,7 +10,7 @@ import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import type { BackgroundErrorHandler } from "../background/types.js";
-import { assertSchemaName, type Db, type Engine, migrationsFolder } from "./engine.js";
+import { assertSchemaName, type Db, type Engine, migrationsFolder, notifyAll } from "./engine.js";
 import * as schema from "./schema.js";
 
 export interface PostgresEngineOptions {
@@ -118,6 +118,7 @@ export async function openPostgres(options: PostgresEngineOptions): Promise<Engi
     kind: "postgres",
     db,
     schema: schemaName,
+    notify: (channel, payloads) => notifyAll(db, channel, payloads),
     async listen(channel, onPayload) {
       let set = handlers.get(channel);
       if (!set) {

@@ -4,7 +4,7 @@
  * --from …`), and a PGlite instance (tests, embedded data).
  */
 import type { PGlite } from "@electric-sql/pglite";
-import pg from "pg";
+import type pg from "pg";
 import { ValidationError } from "../errors.js";
 
 /** The one call the import needs from a source database. */
@@ -14,15 +14,24 @@ export interface LegacySource {
 
 /** A source on a PostgreSQL URL; `close()` ends its pool. */
 export function pgLegacySource(url: string): LegacySource & { close(): Promise<void> } {
-  // Two connections: the import reads one batch at a time.
-  const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000 });
-  pool.on("error", () => {});
+  let pool: Promise<pg.Pool> | undefined;
+  // The driver is imported on first use: loading Convo does not load pg.
+  const open = () =>
+    (pool ??= import("pg").then(({ default: driver }) => {
+      // Two connections: the import reads one batch at a time.
+      const created = new driver.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000 });
+      // An idle client's error surfaces again as the next query's rejection.
+      created.on("error", () => {});
+      return created;
+    }));
   return {
     async query<T>(text: string, params?: unknown[]) {
-      const result = await pool.query(text, params);
+      const result = await (await open()).query(text, params);
       return { rows: result.rows as T[] };
     },
-    close: () => pool.end(),
+    close: async () => {
+      if (pool) await (await pool).end();
+    },
   };
 }
 

@@ -202,7 +202,7 @@ export class RunExecutor {
     else if (current.cancelRequestedAt) this.stop(run.id, "cancel");
     if (signal.aborted) return { kind: "stopped" };
 
-    const model = this.deps.models.resolve(run.model ?? this.deps.models.defaultModel);
+    const model = await this.deps.models.resolve(run.model ?? this.deps.models.defaultModel);
     const prompt = buildPrompt(config.systemPrompt, context);
     const toolContext: RunToolContext = {
       userId: run.userId,

@@ -10,10 +10,6 @@
  * - `ANTHROPIC_API_KEY` — Anthropic;
  * - `CONVO_MODEL` — the model of runs that name none (default `offline`).
  */
-import { createAnthropic } from "@ai-sdk/anthropic";
-import { createGoogleGenerativeAI } from "@ai-sdk/google";
-import { createOpenAI } from "@ai-sdk/openai";
-import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import type { LanguageModelV3 } from "@ai-sdk/provider";
 import { ValidationError } from "../errors.js";
 import { OfflineModel, type OfflineModelOptions } from "./offline-model.js";
@@ -38,7 +34,8 @@ export interface ModelsOptions {
   env?: Record<string, string | undefined>;
 }
 
-type Factory = (name: string) => LanguageModelV3;
+/** Makes a provider's model; providers are imported on first use, so loading Convo loads none of them. */
+type Factory = (name: string) => Promise<LanguageModelV3>;
 
 const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(:[A-Za-z0-9._:/@+-]{1,200})?$/;
 
@@ -61,27 +58,32 @@ export class ModelRegistry {
     if (openaiBase) {
       // Any OpenAI-compatible server speaks Chat Completions; the OpenAI provider
       // would use the Responses API, which most of them lack.
-      const provider = createOpenAICompatible({ name: "openai", baseURL: openaiBase, apiKey: openaiKey, includeUsage: true });
-      this.#providers.set("openai", (name) => provider.chatModel(name));
+      this.#providers.set("openai", async (name) => {
+        const { createOpenAICompatible } = await import("@ai-sdk/openai-compatible");
+        return createOpenAICompatible({ name: "openai", baseURL: openaiBase, apiKey: openaiKey, includeUsage: true }).chatModel(
+          name,
+        );
+      });
     } else if (openaiKey) {
-      const provider = createOpenAI({ apiKey: openaiKey });
-      this.#providers.set("openai", (name) => provider(name));
+      this.#providers.set("openai", async (name) => (await import("@ai-sdk/openai")).createOpenAI({ apiKey: openaiKey })(name));
     } else {
       this.#providers.set("openai", "is not configured: set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible server)");
     }
 
     const googleKey = options.google?.apiKey ?? env.GOOGLE_GENERATIVE_AI_API_KEY;
     if (googleKey) {
-      const provider = createGoogleGenerativeAI({ apiKey: googleKey });
-      this.#providers.set("google", (name) => provider(name));
+      this.#providers.set("google", async (name) =>
+        (await import("@ai-sdk/google")).createGoogleGenerativeAI({ apiKey: googleKey })(name),
+      );
     } else {
       this.#providers.set("google", "is not configured: set GOOGLE_GENERATIVE_AI_API_KEY");
     }
 
     const anthropicKey = options.anthropic?.apiKey ?? env.ANTHROPIC_API_KEY;
     if (anthropicKey) {
-      const provider = createAnthropic({ apiKey: anthropicKey });
-      this.#providers.set("anthropic", (name) => provider(name));
+      this.#providers.set("anthropic", async (name) =>
+        (await import("@ai-sdk/anthropic")).createAnthropic({ apiKey: anthropicKey })(name),
+      );
     } else {
       this.#providers.set("anthropic", "is not configured: set ANTHROPIC_API_KEY");
     }
@@ -102,12 +104,18 @@ export class ModelRegistry {
         "UNKNOWN_MODEL",
       );
     }
-    this.resolve(id);
+    this.#source(id);
     return id;
   }
 
   /** The model for an id; throws ValidationError `UNKNOWN_MODEL` when none serves it. */
-  resolve(id: string): LanguageModelV3 {
+  async resolve(id: string): Promise<LanguageModelV3> {
+    const source = this.#source(id);
+    return typeof source === "function" ? source(id.slice(id.indexOf(":") + 1)) : source;
+  }
+
+  /** A ready model, or the factory of the provider that serves `id`; throws when none does. */
+  #source(id: string): LanguageModelV3 | Factory {
     const registered = this.#models[id];
     if (registered) return registered;
     if (id === "offline") return this.#offline;
@@ -116,6 +124,6 @@ export class ModelRegistry {
     const provider = this.#providers.get(id.slice(0, colon));
     if (provider === undefined) throw unknownModel(id, "names an unknown provider (use openai, google or anthropic)");
     if (typeof provider === "string") throw unknownModel(id, provider);
-    return provider(id.slice(colon + 1));
+    return provider;
   }
 }

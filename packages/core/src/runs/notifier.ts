@@ -113,12 +113,14 @@ export class RunEventBus {
   /** Sends notices (one statement). Call it after the data they announce has committed. */
   async publish(notices: Notice[]): Promise<void> {
     if (notices.length === 0 || this.#closed) return;
-    await this.store.statement((uow) =>
-      uow.runs.notify(
+    try {
+      await this.store.engine.notify(
         this.channel,
         notices.map((n) => JSON.stringify(n)),
-      ),
-    );
+      );
+    } catch (error) {
+      throw mapDatabaseError(error);
+    }
   }
 
   /** Like `publish`, but a failure goes to the background error handler: the data is stored either way. */

@@ -327,13 +327,4 @@ export class RunsRepository {
     );
     return rows.map((row) => ({ userId: row.user_id, id: row.id, conversationId: row.conversation_id, seq: Number(row.seq) }));
   }
-
-  /** Sends NOTIFY on `channel` for each payload (delivered when the transaction commits). */
-  async notify(channel: string, payloads: string[]): Promise<void> {
-    if (payloads.length === 0) return;
-    await queryRows(
-      this.db,
-      sql`SELECT pg_notify(${channel}, p) FROM jsonb_array_elements_text(${JSON.stringify(payloads)}::jsonb) AS p`,
-    );
-  }
 }

@@ -240,9 +240,11 @@ export class RunsService {
   }
 
   /** The owner of a run by id alone — for admin requests that name no user. */
-  async ownerOf(runId: string): Promise<string | undefined> {
+  async ownerOf(runId: string): Promise<string> {
     const rid = assertUuid("runId", runId);
-    return this.deps.store.statement((uow) => uow.runs.ownerOf(rid));
+    const owner = await this.deps.store.statement((uow) => uow.runs.ownerOf(rid));
+    if (!owner) throw new NotFoundError("run", rid);
+    return owner;
   }
 
   /** A conversation's runs, newest first, `limit` 1–100 (default 20), with a keyset cursor. */

@@ -1,8 +1,7 @@
 /** `convo stats` and `convo import-legacy`: the dialog commands. */
-import { importLegacyDialogs, legacyColumnDropSql, pgLegacySource } from "@convo/core";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { StartupError } from "../server.js";
+import { StartupError } from "../startup-error.js";
 import { openFromFlags, withDatabaseOptions } from "./options.js";
 
 const table = (rows: [string, string | number][]) => {
@@ -25,6 +24,7 @@ async function openSource(url: string) {
   if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
     throw new StartupError(`--from must start with postgres:// (got ${parsed.protocol})`, "BAD_SOURCE_URL");
   }
+  const { pgLegacySource } = await import("@convo/core");
   const source = pgLegacySource(url);
   try {
     await source.query("SELECT 1");
@@ -96,6 +96,7 @@ export function registerDialogCommands(program: Command): void {
     });
     let started = false;
     try {
+      const { importLegacyDialogs } = await import("@convo/core");
       const result = await importLegacyDialogs(convo, source, {
         env: flags.env,
         table: flags.table,
@@ -123,6 +124,7 @@ export function registerDialogCommands(program: Command): void {
         ]),
       );
       console.log("\nOnce you have checked the imported dialogs, drop the legacy columns yourself (Convo never runs this):\n");
+      const { legacyColumnDropSql } = await import("@convo/core");
       console.log(legacyColumnDropSql(flags.table));
     } catch (error) {
       bar.stop();

@@ -1,12 +1,11 @@
 /**
  * The `convo` command: serve, migrate, sweep, keys, token. Every command has --help;
  * failures print one clear line (and the cause with --verbose) and exit non-zero.
+ * Each command imports what it needs when it runs, so `convo --help` loads neither
+ * the server, nor the database drivers, nor the model providers.
  */
-import { isConvoError, isUuid } from "@convo/core";
-import { ApiKeysService } from "@convo/core/internal";
 import { Command, InvalidArgumentError } from "commander";
-import { mintToken } from "../auth/tokens.js";
-import { StartupError, startServer } from "../server.js";
+import { StartupError } from "../startup-error.js";
 import { registerDialogCommands } from "./dialogs.js";
 import { configWith, openFromFlags, withDatabaseOptions } from "./options.js";
 
@@ -34,6 +33,7 @@ withDatabaseOptions(
   if (flags.port !== undefined) config.port = flags.port;
   if (flags.host !== undefined) config.host = flags.host;
   if (flags.sweepInterval !== undefined) config.sweepIntervalMs = flags.sweepInterval;
+  const { startServer } = await import("../server.js");
   const server = await startServer(config);
   const engine = config.databaseUrl ? "PostgreSQL" : `PGlite in ${config.dataDir}`;
   process.stdout.write(
@@ -104,6 +104,7 @@ withDatabaseOptions(keys.command("create <name>").description("Create an admin k
   async (name: string, flags) => {
     const convo = await openFromFlags(flags);
     try {
+      const { ApiKeysService } = await import("@convo/core/internal");
       const { key, apiKey } = await new ApiKeysService(convo.store).create(name);
       console.log(key);
       console.error(`Created key ${apiKey.id} (${apiKey.name}). Store it now: it is not shown again.`);
@@ -115,6 +116,7 @@ withDatabaseOptions(keys.command("create <name>").description("Create an admin k
 withDatabaseOptions(keys.command("list").description("List admin keys")).action(async (flags) => {
   const convo = await openFromFlags(flags);
   try {
+    const { ApiKeysService } = await import("@convo/core/internal");
     for (const k of await new ApiKeysService(convo.store).list()) {
       console.log(
         `${k.id}  ${k.prefix}…  ${k.name}  created ${k.createdAt.toISOString()}${k.revokedAt ? `  REVOKED ${k.revokedAt.toISOString()}` : ""}`,
@@ -127,6 +129,7 @@ withDatabaseOptions(keys.command("list").description("List admin keys")).action(
 withDatabaseOptions(keys.command("revoke <id>").description("Revoke an admin key")).action(async (id: string, flags) => {
   const convo = await openFromFlags(flags);
   try {
+    const { ApiKeysService } = await import("@convo/core/internal");
     const k = await new ApiKeysService(convo.store).revoke(id);
     console.log(`Revoked ${k.id} (${k.name}).`);
   } finally {
@@ -141,17 +144,21 @@ program
   .description("Mint an end-user token (JWT, sub = userId) signed with $CONVO_JWT_SECRET, for testing")
   .option("--expires-in <span>", "lifetime, e.g. 1h, 7d", "1h")
   .action(async (userId: string, flags: { expiresIn: string }) => {
+    const { isUuid } = await import("@convo/core");
     if (!isUuid(userId)) throw new InvalidArgumentError("userId must be a user id (UUID)");
     const secret = process.env.CONVO_JWT_SECRET;
     if (!secret) throw new StartupError("Set CONVO_JWT_SECRET (the server must use the same secret)", "NO_JWT_SECRET");
+    const { mintToken } = await import("../auth/tokens.js");
     console.log(await mintToken(secret, userId.toLowerCase(), { expiresIn: flags.expiresIn }));
   });
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
+  // A ConvoError (from any copy of the core) carries a stable upper-case code.
+  const isConvoError = error instanceof Error && "code" in error && "status" in error;
   const message =
-    isConvoError(error) || error instanceof StartupError || error instanceof InvalidArgumentError ? error.message : String(error);
+    isConvoError || error instanceof StartupError || error instanceof InvalidArgumentError ? error.message : String(error);
   console.error(`convo: ${message}`);
   if (program.opts().verbose && error instanceof Error) console.error(error.stack);
   process.exit(1);

@@ -2,7 +2,6 @@
 import type { Convo } from "@convo/core";
 import type { Command } from "commander";
 import { configFromEnv, type ServerConfig } from "../config.js";
-import { openDatabase } from "../server.js";
 
 export interface DatabaseFlags {
   databaseUrl?: string;
@@ -30,6 +29,7 @@ export function configWith(flags: DatabaseFlags & Partial<ServerConfig>): Server
 }
 
 /** Opens Convo for a one-off command (migrations are applied on open), with serve's clear errors. */
-export function openFromFlags(flags: DatabaseFlags): Promise<Convo> {
+export async function openFromFlags(flags: DatabaseFlags): Promise<Convo> {
+  const { openDatabase } = await import("../server.js");
   return openDatabase(configWith(flags));
 }

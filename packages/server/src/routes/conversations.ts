@@ -15,7 +15,7 @@ import {
 import { z } from "zod";
 import { userScope } from "../auth/principal.js";
 import { jsonify } from "../json.js";
-import { conversationUser } from "./owner.js";
+import { resourceUser } from "./owner.js";
 import type { App, RouteDeps } from "./types.js";
 
 export async function conversationRoutes(app: App, { convo }: RouteDeps): Promise<void> {
@@ -67,7 +67,7 @@ export async function conversationRoutes(app: App, { convo }: RouteDeps): Promis
       },
     },
     async (request) => {
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       return jsonify(await convo.conversations.get(userId, request.params.id));
     },
   );
@@ -84,7 +84,7 @@ export async function conversationRoutes(app: App, { convo }: RouteDeps): Promis
       },
     },
     async (request) => {
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       return jsonify(await convo.conversations.rename(userId, request.params.id, request.body.title));
     },
   );
@@ -101,7 +101,7 @@ export async function conversationRoutes(app: App, { convo }: RouteDeps): Promis
       },
     },
     async (request) => {
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       return jsonify(await convo.conversations.close(userId, request.params.id, request.body?.reason ?? "user"));
     },
   );
@@ -117,7 +117,7 @@ export async function conversationRoutes(app: App, { convo }: RouteDeps): Promis
       },
     },
     async (request, reply) => {
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       await convo.conversations.delete(userId, request.params.id);
       return reply.status(204).send(null);
     },

@@ -2,7 +2,7 @@
  * The sticker assistant's dialogs (DESIGN.md §1.7) and their analytics. Dialog
  * analytics are operator reports across users: admin keys only (a user token gets 404).
  */
-import { type Convo, type Dialog as DialogRecord, NotFoundError } from "@convo/core";
+import { type Dialog as DialogRecord, NotFoundError } from "@convo/core";
 import {
   AnalyticsQuery,
   CloseDialogBody,
@@ -15,21 +15,14 @@ import {
   UpdateDialogBody,
   UserIdParams,
 } from "@convo/protocol";
-import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import { userScope } from "../auth/principal.js";
 import { jsonify } from "../json.js";
-import { namedUser } from "./owner.js";
+import { resourceUser } from "./owner.js";
 import type { App, RouteDeps } from "./types.js";
 
 const DialogParams = z.strictObject({ id: z.uuid() });
 const REPORTS = ["goals", "styles", "funnel", "statuses", "steps", "combos"] as const;
-
-async function dialogUser(request: FastifyRequest, convo: Convo, id: string): Promise<string> {
-  const principal = request.principal;
-  if (principal.kind === "user") return principal.userId;
-  return namedUser(request) ?? convo.dialogs.ownerOf(id);
-}
 
 const send = (dialog: DialogRecord) => jsonify(dialog);
 
@@ -74,7 +67,8 @@ export async function dialogRoutes(app: App, { convo }: RouteDeps): Promise<void
   app.get(
     "/v1/assistant-sessions/:id",
     { schema: { tags: ["assistant dialogs"], summary: "A dialog", params: DialogParams, response: one } },
-    async (request) => send(await convo.dialogs.get(await dialogUser(request, convo, request.params.id), request.params.id)),
+    async (request) =>
+      send(await convo.dialogs.get(await resourceUser(request, convo, "dialog", request.params.id), request.params.id)),
   );
 
   app.patch(
@@ -89,7 +83,13 @@ export async function dialogRoutes(app: App, { convo }: RouteDeps): Promise<void
       },
     },
     async (request) =>
-      send(await convo.dialogs.update(await dialogUser(request, convo, request.params.id), request.params.id, request.body)),
+      send(
+        await convo.dialogs.update(
+          await resourceUser(request, convo, "dialog", request.params.id),
+          request.params.id,
+          request.body,
+        ),
+      ),
   );
 
   app.post(
@@ -105,7 +105,11 @@ export async function dialogRoutes(app: App, { convo }: RouteDeps): Promise<void
     },
     async (request) =>
       send(
-        await convo.dialogs.close(await dialogUser(request, convo, request.params.id), request.params.id, request.body.status),
+        await convo.dialogs.close(
+          await resourceUser(request, convo, "dialog", request.params.id),
+          request.params.id,
+          request.body.status,
+        ),
       ),
   );
 
@@ -120,7 +124,10 @@ export async function dialogRoutes(app: App, { convo }: RouteDeps): Promise<void
       },
     },
     async (request) => {
-      const result = await convo.dialogs.recordModelError(await dialogUser(request, convo, request.params.id), request.params.id);
+      const result = await convo.dialogs.recordModelError(
+        await resourceUser(request, convo, "dialog", request.params.id),
+        request.params.id,
+      );
       return { dialog: send(result.dialog), fellBack: result.fellBack };
     },
   );
@@ -136,7 +143,12 @@ export async function dialogRoutes(app: App, { convo }: RouteDeps): Promise<void
       },
     },
     async (request) =>
-      send(await convo.dialogs.recordModelSuccess(await dialogUser(request, convo, request.params.id), request.params.id)),
+      send(
+        await convo.dialogs.recordModelSuccess(
+          await resourceUser(request, convo, "dialog", request.params.id),
+          request.params.id,
+        ),
+      ),
   );
 
   app.post(
@@ -153,7 +165,7 @@ export async function dialogRoutes(app: App, { convo }: RouteDeps): Promise<void
     async (request) =>
       send(
         await convo.dialogs.setPendingPhoto(
-          await dialogUser(request, convo, request.params.id),
+          await resourceUser(request, convo, "dialog", request.params.id),
           request.params.id,
           request.body.fileId,
         ),
@@ -174,7 +186,7 @@ export async function dialogRoutes(app: App, { convo }: RouteDeps): Promise<void
     async (request) =>
       send(
         await convo.dialogs.resolvePendingPhoto(
-          await dialogUser(request, convo, request.params.id),
+          await resourceUser(request, convo, "dialog", request.params.id),
           request.params.id,
           request.body.choice,
         ),

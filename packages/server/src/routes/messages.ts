@@ -13,7 +13,7 @@ import {
 } from "@convo/protocol";
 import { userScope } from "../auth/principal.js";
 import { jsonify } from "../json.js";
-import { conversationUser } from "./owner.js";
+import { resourceUser } from "./owner.js";
 import type { App, RouteDeps } from "./types.js";
 
 const AppendToCurrentResponse = Message.extend({
@@ -34,7 +34,7 @@ export async function messageRoutes(app: App, { convo }: RouteDeps): Promise<voi
       },
     },
     async (request, reply) => {
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       const { message, created } = await convo.messages.append(userId, request.params.id, request.body);
       return reply.status(created ? 201 : 200).send(jsonify(message));
     },
@@ -52,7 +52,7 @@ export async function messageRoutes(app: App, { convo }: RouteDeps): Promise<voi
       },
     },
     async (request) => {
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       const { last, ...pageQuery } = request.query;
       if (last !== undefined) {
         const messages = await convo.messages.last(userId, request.params.id, { limit: last });

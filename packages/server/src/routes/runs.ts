@@ -22,8 +22,7 @@ import type { FastifyRequest } from "fastify";
 import { jsonify } from "../json.js";
 import { type SseRegistry, streamSse } from "../sse.js";
 import type { StreamLimiter } from "../stream-limits.js";
-import { conversationUser } from "./owner.js";
-import { runUser } from "./run-owner.js";
+import { resourceUser } from "./owner.js";
 import type { App, RouteDeps } from "./types.js";
 
 export interface RunRouteDeps extends RouteDeps {
@@ -90,7 +89,7 @@ export async function runRoutes(app: App, { convo, sse, shutdown, streams, idleT
       },
     },
     async (request, reply) => {
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       const { run, created } = await convo.runs.start(userId, request.params.id, request.body);
       const body = { runId: run.id, status: run.status, conversationId: run.conversationId, userMessageId: run.userMessageId };
       reply.header("location", `/v1/runs/${run.id}`);
@@ -103,7 +102,8 @@ export async function runRoutes(app: App, { convo, sse, shutdown, streams, idleT
     {
       schema: { tags: ["runs"], summary: "A run's record", params: RunIdParams, response: { 200: RunRecord, ...errorResponses } },
     },
-    async (request) => runJson(await convo.runs.get(await runUser(request, convo, request.params.runId), request.params.runId)),
+    async (request) =>
+      runJson(await convo.runs.get(await resourceUser(request, convo, "run", request.params.runId), request.params.runId)),
   );
 
   app.get(
@@ -118,7 +118,7 @@ export async function runRoutes(app: App, { convo, sse, shutdown, streams, idleT
       },
     },
     async (request) => {
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       const page = await convo.runs.list(userId, request.params.id, request.query);
       return { runs: page.items.map(runJson), hasMore: page.hasMore, nextCursor: page.nextCursor };
     },
@@ -136,7 +136,7 @@ export async function runRoutes(app: App, { convo, sse, shutdown, streams, idleT
       },
     },
     async (request) => {
-      const userId = await runUser(request, convo, request.params.runId);
+      const userId = await resourceUser(request, convo, "run", request.params.runId);
       const { after, limit, wait } = request.query;
       if (!wait) {
         const page = await convo.runs.events(userId, request.params.runId, { after, limit });
@@ -172,7 +172,7 @@ export async function runRoutes(app: App, { convo, sse, shutdown, streams, idleT
       },
     },
     async (request, reply) => {
-      const userId = await runUser(request, convo, request.params.runId);
+      const userId = await resourceUser(request, convo, "run", request.params.runId);
       const after = resumeAfter(request, request.query.after);
       // A finished run with nothing after Last-Event-ID answers 204: the one answer that
       // makes a browser's EventSource stop reconnecting (it would every 3 s for ever).
@@ -204,7 +204,7 @@ export async function runRoutes(app: App, { convo, sse, shutdown, streams, idleT
       },
     },
     async (request) =>
-      runJson(await convo.runs.cancel(await runUser(request, convo, request.params.runId), request.params.runId)),
+      runJson(await convo.runs.cancel(await resourceUser(request, convo, "run", request.params.runId), request.params.runId)),
   );
 
   app.get(
@@ -219,7 +219,7 @@ export async function runRoutes(app: App, { convo, sse, shutdown, streams, idleT
       },
     },
     async (request, reply) => {
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       const afterSeq = resumeAfter(request, request.query.afterSeq);
       const release = streams.acquire(userId);
       try {

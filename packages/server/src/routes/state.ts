@@ -6,7 +6,7 @@ import { BadRequestError, ConvoError, type ConversationState as State } from "@c
 import { ConversationState, errorResponses, IdParams, StateDoc, StateHeaders } from "@convo/protocol";
 import type { FastifyReply } from "fastify";
 import { jsonify } from "../json.js";
-import { conversationUser } from "./owner.js";
+import { resourceUser } from "./owner.js";
 import type { App, RouteDeps } from "./types.js";
 
 /** If-Match is required on writes (428). */
@@ -36,7 +36,7 @@ export async function stateRoutes(app: App, { convo }: RouteDeps): Promise<void>
     "/v1/conversations/:id/state",
     { schema: { tags: ["state"], summary: "Read the state document (ETag = version)", params: IdParams, response } },
     async (request, reply) => {
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       return send(reply, await convo.state.get(userId, request.params.id));
     },
   );
@@ -55,7 +55,7 @@ export async function stateRoutes(app: App, { convo }: RouteDeps): Promise<void>
     },
     async (request, reply) => {
       const version = expectedVersion(request.headers["if-match"]);
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       return send(reply, await convo.state.replace(userId, request.params.id, request.body, version));
     },
   );
@@ -74,7 +74,7 @@ export async function stateRoutes(app: App, { convo }: RouteDeps): Promise<void>
     },
     async (request, reply) => {
       const version = expectedVersion(request.headers["if-match"]);
-      const userId = await conversationUser(request, convo, request.params.id);
+      const userId = await resourceUser(request, convo, "conversation", request.params.id);
       return send(reply, await convo.state.patch(userId, request.params.id, request.body, version));
     },
   );
