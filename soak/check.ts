@@ -85,8 +85,8 @@ export async function check(query: Query, ledger: Ledger): Promise<CheckResult> 
     `SELECT r.id, r.status, r.last_event_seq, r.assistant_message_id, m.content AS assistant, r.error
        FROM runs r LEFT JOIN messages m ON m.user_id = r.user_id AND m.id = r.assistant_message_id`,
   );
-  const events = await query<{ run_id: string; seq: number; type: string; content: string | null }>(
-    "SELECT run_id, seq, type, content FROM run_events ORDER BY run_id, seq",
+  const events = await query<{ run_id: string; seq: number; type: string; content: string | null; code: string | null }>(
+    "SELECT run_id, seq, type, content, data->>'code' AS code FROM run_events ORDER BY run_id, seq",
   );
   const eventsOf = new Map<string, typeof events>();
   for (const e of events) eventsOf.set(e.run_id, [...(eventsOf.get(e.run_id) ?? []), e]);
@@ -108,7 +108,8 @@ export async function check(query: Query, ledger: Ledger): Promise<CheckResult> 
       problems.push(`run ${run.id}: done but its deltas differ from its assistant message`);
     if (run.status === "error" && run.assistant_message_id !== null)
       problems.push(`run ${run.id}: ended in error but has an assistant message`);
-    if (run.status === "error" && /interrupted/.test(run.error ?? "")) counts.interrupted = (counts.interrupted ?? 0) + 1;
+    const code = run.status === "error" ? list[list.length - 1]?.code : undefined;
+    if (code) counts[`runs_error_${code}`] = (counts[`runs_error_${code}`] ?? 0) + 1;
   }
   for (const runId of ledger.runs) if (!runs.some((r) => r.id === runId)) problems.push(`acknowledged run ${runId} lost`);
   counts.runs = runs.length;
