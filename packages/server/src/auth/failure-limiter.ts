@@ -3,6 +3,11 @@
  * guessing tokens or keys costs a 429 after `max` failures instead of an unlimited
  * stream of cheap 401s. Only failures count: a client with a valid credential is
  * never slowed down by this.
+ *
+ * @example
+ * const failures = new AuthFailureLimiter(30);
+ * failures.check(request.ip); // 429 once the address has failed 30 times this minute
+ * try { await authenticate(request) } catch (error) { failures.fail(request.ip); throw error }
  */
 import { RateLimitError } from "@convo/core";
 

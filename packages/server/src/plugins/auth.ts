@@ -37,6 +37,9 @@ const OPEN: Principal = { kind: "admin", keyId: null };
 /**
  * True when the matched route is part of the authenticated API. Unmatched requests
  * (404) and the operational routes (`/metrics`, `/healthz`, `/docs`…) are not.
+ *
+ * @example
+ * app.addHook("onRequest", async (request) => { if (isApiRoute(request)) await authenticate(request) });
  */
 export function isApiRoute(request: FastifyRequest): boolean {
   const route = request.routeOptions.url;
