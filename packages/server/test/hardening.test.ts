@@ -18,7 +18,8 @@ const offline = { runs: { models: { env: {}, offline: { chunkDelayMs: 0 } } } };
 function rawExchange(url: string, text: string): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.end(text));
+    // Not end(): a half-closed socket makes Node abort the request in flight.
+    const socket = connect(Number(port), hostname, () => socket.write(text));
     let answer = "";
     socket.setEncoding("utf8").on("data", (chunk: string) => {
       answer += chunk;
