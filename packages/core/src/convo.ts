@@ -55,6 +55,12 @@ export interface ConvoOptions {
 /**
  * Opens the engine an options object describes, applying migrations. The drivers are
  * imported here, on first use: loading Convo (or only its types) loads neither.
+ * For code that builds its own `Store` (tools, benchmarks); an application calls
+ * `openConvo`, which does this for it.
+ *
+ * @example
+ * const engine = await openEngine({ databaseUrl: process.env.DATABASE_URL, schema: "convo" });
+ * const store = new Store(engine);
  */
 export async function openEngine(options: ConvoOptions): Promise<Engine> {
   if (options.databaseUrl) {
@@ -74,7 +80,18 @@ export async function openEngine(options: ConvoOptions): Promise<Engine> {
   });
 }
 
-/** Convo: users, conversations, messages, state, context, assistant dialogs and sweeps over one store. */
+/**
+ * Convo: users, conversations, messages, state, context, assistant dialogs and sweeps over one store.
+ * Get one from `openConvo`; the constructor is for a host that opened its own `Store`.
+ * Open one per process and share it; `close()` it on shutdown.
+ *
+ * @example
+ * const convo = await openConvo({ dataDir: "./.convo-data" });
+ * const { user } = await convo.users.create({ externalId: "tg:480637186" });
+ * const { conversation } = await convo.messages.appendToCurrent(user.id, { role: "user", content: "Привет!" });
+ * const { run } = await convo.runs.start(user.id, conversation.id, { content: "Который час?" });
+ * await convo.close();
+ */
 export class Convo {
   readonly lifecycle: LifecycleConfig;
   readonly users: UsersService;

@@ -5,6 +5,18 @@
  */
 export type ErrorDetails = Record<string, unknown> | unknown[] | undefined;
 
+/**
+ * The base of Convo's errors: catch it (or test with `isConvoError`) and branch on the
+ * stable `code`; `status` is what the HTTP API answers with.
+ *
+ * @example
+ * try {
+ *   await convo.state.patch(userId, conversationId, { step: 3 }, version);
+ * } catch (error) {
+ *   if (error instanceof ConvoError && error.code === "STATE_VERSION_CONFLICT") return reloadAndRetry();
+ *   throw error;
+ * }
+ */
 export class ConvoError extends Error {
   readonly code: string;
   readonly status: number;
@@ -74,7 +86,7 @@ export class NotFoundError extends ConvoError {
  * The request conflicts with the current state (409): stale version, closed dialog…
  *
  * @example
- * throw new ConflictError("VERSION_MISMATCH", "state was changed meanwhile", { current: 3 });
+ * throw new ConflictError("STATE_VERSION_CONFLICT", "The state is at version 3, not 2", { currentVersion: 3, expectedVersion: 2 });
  */
 export class ConflictError extends ConvoError {
   constructor(code: string, message: string, details?: ErrorDetails, options: ErrorOptions = {}) {
@@ -86,7 +98,7 @@ export class ConflictError extends ConvoError {
  * Too many requests or runs for a user or node (429).
  *
  * @example
- * throw new RateLimitError("this user already has 3 runs running", { limit: 3 });
+ * throw new RateLimitError("This user already has 3 runs running", { limit: "user", max: 3 });
  */
 export class RateLimitError extends ConvoError {
   constructor(message: string, details?: ErrorDetails, options: ErrorOptions = {}) {
@@ -94,14 +106,37 @@ export class RateLimitError extends ConvoError {
   }
 }
 
-/** The database cannot be reached (503). */
+/**
+ * The database cannot be reached (503). Any Convo call can throw it while the
+ * database is down; retry later, with the same `clientMessageId` where the call takes
+ * one, so a write that did reach the database is not stored twice.
+ *
+ * @example
+ * try {
+ *   await convo.messages.appendToCurrent(userId, { role: "user", content: "Привет!", clientMessageId });
+ * } catch (error) {
+ *   if (error instanceof DatabaseUnavailableError) return retryLater(); // with the same clientMessageId
+ *   throw error;
+ * }
+ */
 export class DatabaseUnavailableError extends ConvoError {
   constructor(message: string, cause?: unknown) {
     super("DATABASE_UNAVAILABLE", 503, message, { cause });
   }
 }
 
-/** This node is shutting down and starts no new runs (503: retry on another node). */
+/**
+ * This node is shutting down and starts no new runs (503: retry on another node).
+ * Thrown by `convo.runs.start` once `convo.close()` has begun.
+ *
+ * @example
+ * try {
+ *   await convo.runs.start(userId, conversationId, { content: "Привет!", clientMessageId });
+ * } catch (error) {
+ *   if (error instanceof NodeShuttingDownError) return reply.status(503).header("retry-after", "1").send();
+ *   throw error;
+ * }
+ */
 export class NodeShuttingDownError extends ConvoError {
   constructor(options: ErrorOptions = {}) {
     super("NODE_SHUTTING_DOWN", 503, "This node is shutting down and starts no new runs; retry on another node", options);
@@ -114,6 +149,14 @@ export type StopReason = "cancel" | "shutdown" | "lost" | "storage";
 /**
  * A background run's failure, as reported to `onBackgroundError` (it is also the run's
  * `error` event). Never an HTTP answer: the run's client reads it from the events.
+ *
+ * @example
+ * const convo = await openConvo({
+ *   onBackgroundError: (error) => {
+ *     if (error instanceof RunFailure) console.warn(`run ${error.runId} failed: ${error.code}`, error.message);
+ *     else console.error(error);
+ *   },
+ * });
  */
 export class RunFailure extends ConvoError {
   constructor(
@@ -126,7 +169,18 @@ export class RunFailure extends ConvoError {
   }
 }
 
-/** The embedded data directory is already open in another live process. */
+/**
+ * The embedded data directory is already open in another live process. Thrown by
+ * `openConvo` on PGlite; the message names the process and the ways out.
+ *
+ * @example
+ * try {
+ *   convo = await openConvo({ dataDir: "./.convo-data" });
+ * } catch (error) {
+ *   if (error instanceof DataDirectoryLockedError) console.error(error.message); // e.g. stop the other process
+ *   throw error;
+ * }
+ */
 export class DataDirectoryLockedError extends ConvoError {
   constructor(dataDir: string, pid: number) {
     super(
@@ -138,7 +192,17 @@ export class DataDirectoryLockedError extends ConvoError {
   }
 }
 
-/** Narrows an unknown caught value to a ConvoError. */
+/**
+ * Narrows an unknown caught value to a ConvoError, to branch on its `code`.
+ *
+ * @example
+ * try {
+ *   await convo.messages.append(userId, conversationId, { role: "user", content: "Привет!" });
+ * } catch (error) {
+ *   if (isConvoError(error) && error.code === "CONVERSATION_CLOSED") return startNewConversation();
+ *   throw error;
+ * }
+ */
 export function isConvoError(value: unknown): value is ConvoError {
   return value instanceof ConvoError;
 }

@@ -19,7 +19,18 @@ import { RunsRepository } from "./runs/index.js";
 import { StatesRepository } from "./state/index.js";
 import { UsersRepository } from "./users/index.js";
 
-/** One unit of work: a transaction (or one autocommit statement) and its repositories. */
+/**
+ * One unit of work: a transaction (or one autocommit statement) and its repositories.
+ * Not made directly: `store.transaction`, `store.statement` and `store.read` hand one
+ * to their callback, and every repository reached from it uses its handle.
+ *
+ * @example
+ * await store.transaction(async (uow) => {
+ *   if (!(await uow.users.lock(userId))) throw new NotFoundError("user", userId);
+ *   await uow.conversations.closeOpen(userId, "prod", "user", uow.now);
+ *   uow.afterCommit(() => console.log("closed at", uow.now.toISOString()));
+ * });
+ */
 export class UnitOfWork {
   /** The time this unit of work runs at; every timestamp it writes uses it. */
   readonly now: Date;
@@ -95,7 +106,15 @@ export interface StoreOptions {
   observe?: (kind: "transaction" | "statement", ms: number, ok: boolean) => void;
 }
 
-/** The store: an engine plus the unit-of-work discipline. */
+/**
+ * The store: an engine plus the unit-of-work discipline. Every service goes through
+ * it; a host reaches it as `convo.store` (Convo's own packages use it directly).
+ *
+ * @example
+ * const store = new Store(await openEngine({ dataDir: "./.convo-data" }), { onBackgroundError: console.error });
+ * const user = await store.read((uow) => uow.users.find(userId));
+ * await store.close();
+ */
 export class Store {
   readonly #current = new AsyncLocalStorage<UnitOfWork>();
   readonly clock: () => Date;
@@ -198,6 +217,7 @@ export class Store {
     }
   }
 
+  /** Closes the engine (its pool, or the PGlite data directory). */
   close(): Promise<void> {
     return this.engine.close();
   }

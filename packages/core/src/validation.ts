@@ -1,28 +1,29 @@
 /**
- * Input rules shared by the library and the HTTP API. PostgreSQL refuses `\u0000` in
- * text and jsonb, and a lone UTF-16 surrogate cannot be encoded as UTF-8, so both are
- * refused here with the field named, before anything reaches the database.
+ * Input rules of the library, built on the limits of the wire contract
+ * (`@convo/protocol`'s `LIMITS` and `textProblem`), so the HTTP API and the library
+ * cannot disagree. PostgreSQL refuses `\u0000` in text and jsonb, and a lone UTF-16
+ * surrogate cannot be encoded as UTF-8, so both are refused here with the field
+ * named, before anything reaches the database.
  */
+import { codePointLength, ENV_PATTERN, LIMITS, textProblem } from "@convo/protocol";
 import { ValidationError } from "./errors.js";
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what we look for
-const NUL = /\u0000/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Longest title, in Unicode code points (the unit of PostgreSQL's `char_length`). */
-export const MAX_TITLE_LENGTH = 30;
+export const MAX_TITLE_LENGTH = LIMITS.titleLength;
 /** Longest message text accepted (code units); bodies are limited separately. */
-export const MAX_CONTENT_LENGTH = 256 * 1024;
+export const MAX_CONTENT_LENGTH = LIMITS.contentLength;
 
-/** Why a string cannot be stored, or undefined when it can. */
-export function textProblem(value: string): string | undefined {
-  if (NUL.test(value)) return "contains a NUL character (\\u0000), which cannot be stored";
-  if (LONE_SURROGATE.test(value)) return "contains a lone UTF-16 surrogate (invalid Unicode)";
-  return undefined;
-}
+export { textProblem };
 
-/** Throws a ValidationError naming `field` when `value` is not storable text. */
+/**
+ * Throws a ValidationError naming `field` when `value` is not storable text (or is
+ * empty, or longer than `max`); answers it typed as a string.
+ *
+ * @example
+ * const externalId = assertText("externalId", input.externalId, { max: 200 });
+ */
 export function assertText(field: string, value: unknown, options: { max?: number; allowEmpty?: boolean } = {}): string {
   if (typeof value !== "string") {
     throw new ValidationError(`${field} must be a string`, { field });
@@ -39,10 +40,16 @@ export function assertText(field: string, value: unknown, options: { max?: numbe
   return value;
 }
 
-/** Checks a title: storable text of at most 30 code points. */
+/**
+ * Checks a title: storable text of at most 30 code points, not blank; throws a
+ * ValidationError otherwise.
+ *
+ * @example
+ * const title = assertTitle(body.title); // "Подарок маме" passes; 31 code points throw
+ */
 export function assertTitle(value: unknown, field = "title"): string {
   const title = assertText(field, value);
-  const length = [...title].length;
+  const length = codePointLength(title);
   if (length > MAX_TITLE_LENGTH) {
     throw new ValidationError(`${field} is ${length} characters long; the limit is ${MAX_TITLE_LENGTH}`, {
       field,
@@ -54,7 +61,12 @@ export function assertTitle(value: unknown, field = "title"): string {
   return title;
 }
 
-/** Throws a ValidationError unless `value` is a UUID; answers it lower-cased. */
+/**
+ * Throws a ValidationError unless `value` is a UUID; answers it lower-cased.
+ *
+ * @example
+ * const uid = assertUuid("userId", request.params.userId);
+ */
 export function assertUuid(field: string, value: unknown): string {
   if (typeof value !== "string" || !UUID.test(value)) {
     throw new ValidationError(`${field} must be a UUID`, { field });
@@ -62,7 +74,12 @@ export function assertUuid(field: string, value: unknown): string {
   return value.toLowerCase();
 }
 
-/** True when `value` is a UUID string. */
+/**
+ * True when `value` is a UUID string; the non-throwing `assertUuid`.
+ *
+ * @example
+ * if (!isUuid(payload.sub)) throw new Error("token subject is not a user id");
+ */
 export function isUuid(value: unknown): value is string {
   return typeof value === "string" && UUID.test(value);
 }
@@ -70,6 +87,9 @@ export function isUuid(value: unknown): value is string {
 /**
  * Checks that a JSON value holds only storable strings (keys included) and is a
  * plain JSON tree. Answers the value unchanged.
+ *
+ * @example
+ * const profile = assertJson("profile", { language: "ru", pets: ["кот"] });
  */
 export function assertJson<T>(field: string, value: T, depth = 0): T {
   if (depth > 64) throw new ValidationError(`${field} is nested too deeply`, { field });
@@ -114,7 +134,7 @@ export function intInRange(field: string, value: unknown, min: number, max: numb
 
 /** Checks an `env` name: short, printable, no surprises in logs or analytics. */
 export function assertEnv(value: unknown, field = "env"): string {
-  if (typeof value !== "string" || !/^[A-Za-z0-9_.-]{1,32}$/.test(value)) {
+  if (typeof value !== "string" || !ENV_PATTERN.test(value)) {
     throw new ValidationError(`${field} must be 1–32 letters, digits, '_', '.' or '-'`, {
       field,
     });

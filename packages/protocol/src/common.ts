@@ -37,6 +37,10 @@ export const IdParams = z.strictObject({ id: z.uuid() });
 /**
  * Query-string integers arrive as text: plain decimal digits only. `Number()` would
  * read `0x10` as 16, `1e1` as 10 and an empty value as 0; each is refused (400).
+ *
+ * @example
+ * const ListQuery = z.strictObject({ limit: QueryInt(1, 100).optional() });
+ * ListQuery.parse({ limit: "20" }); // { limit: 20 }; "0x10" or "" fail
  */
 export const QueryInt = (min: number, max: number) =>
   z
@@ -52,6 +56,13 @@ export const Env = z.string().max(LIMITS.envLength).describe("Deployment, e.g. p
 /** A seq or `after` cursor in a query string. */
 export const QuerySeq = QueryInt(0, LIMITS.maxSeq);
 
+/** `GET /healthz`: the process is up. */
+export const HealthBody = z.object({ status: z.literal("ok") }).describe("Health");
+/** `GET /readyz`: the database answers and migrations are applied. */
+export const ReadyBody = z
+  .object({ status: z.literal("ready"), engine: z.enum(["pglite", "postgres"]), migrations: z.literal("applied") })
+  .describe("Ready");
+
 // The types of the schemas above, for handlers and clients.
 export type Uuid = z.infer<typeof Uuid>;
 export type IsoTime = z.infer<typeof IsoTime>;
@@ -61,3 +72,5 @@ export type IdParams = z.infer<typeof IdParams>;
 export type ClientId = z.infer<typeof ClientId>;
 export type Env = z.infer<typeof Env>;
 export type QuerySeq = z.infer<typeof QuerySeq>;
+export type HealthBody = z.infer<typeof HealthBody>;
+export type ReadyBody = z.infer<typeof ReadyBody>;

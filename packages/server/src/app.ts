@@ -10,8 +10,9 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { TokenVerifier } from "./auth/tokens.js";
+import { completeOperation } from "./openapi.js";
 import { authPlugin, isApiRoute } from "./plugins/auth.js";
 import { registerErrorHandler } from "./plugins/error-handler.js";
 import { Metrics } from "./plugins/metrics.js";
@@ -67,7 +68,15 @@ export interface BuiltApp {
   open: boolean;
 }
 
-/** Builds the HTTP application around `convo` (not listening yet). */
+/**
+ * Builds the HTTP application around `convo` (not listening yet): for tests with
+ * `app.inject`, or to listen yourself; `startServer` does the rest of a deployment.
+ *
+ * @example
+ * const convo = await openConvo({ dataDir: "memory://" });
+ * const { app } = await buildApp({ convo, jwtSecret: process.env.CONVO_JWT_SECRET });
+ * const res = await app.inject({ method: "GET", url: "/healthz" }); // 200 { status: "ok" }
+ */
 export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   const { convo } = options;
   const requestTimeout = options.requestTimeoutMs ?? 30_000;
@@ -161,7 +170,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: completeOperation,
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());

@@ -68,7 +68,13 @@ const optionalInt = (value: string | undefined) => {
   return n >= 0 ? n : undefined;
 };
 
-/** Settings from environment variables (CONVO_*, DATABASE_URL, PORT). */
+/**
+ * Settings from environment variables (CONVO_*, DATABASE_URL, PORT), each with a
+ * default; the CLI lays its flags over them.
+ *
+ * @example
+ * const server = await startServer({ ...configFromEnv(), port: 9000 });
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   return {
     databaseUrl: env.DATABASE_URL || undefined,

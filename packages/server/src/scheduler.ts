@@ -7,6 +7,16 @@ import type { Convo, SweepResult } from "@convo/core";
 import type { FastifyBaseLogger } from "fastify";
 import type { Metrics } from "./plugins/metrics.js";
 
+/**
+ * Runs `convo.sweeps.runAll()` every `intervalMs` (under an advisory lock, so one node
+ * sweeps at a time). `startServer` starts one; build your own when hosting the app.
+ *
+ * @example
+ * const scheduler = new SweepScheduler(convo, { intervalMs: 60_000, log: app.log, metrics });
+ * scheduler.start();
+ * // on shutdown:
+ * await scheduler.stop();
+ */
 export class SweepScheduler {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
@@ -31,6 +41,7 @@ export class SweepScheduler {
     return outcome.value;
   }
 
+  /** Starts the interval (unref'd, so it keeps no process alive); a no-op when already started or `intervalMs` is 0. */
   start(): void {
     if (this.options.intervalMs <= 0 || this.#timer) return;
     this.#timer = setInterval(() => {

@@ -85,6 +85,16 @@ export async function openDatabase(
   }
 }
 
+/**
+ * Runs the HTTP API as `convo serve` does: opens Convo (unless `options.convo` is
+ * given, which then stays open on `close()`), listens, starts the sweeps. Throws
+ * StartupError for a bad database URL, a busy port or an open API on a public host.
+ *
+ * @example
+ * const server = await startServer(configFromEnv());
+ * console.log(`Convo API on ${server.url}`);
+ * process.once("SIGTERM", () => void server.close());
+ */
 export async function startServer(config: ServerConfig, options: { convo?: Convo } = {}): Promise<RunningServer> {
   const logger = {
     level: config.logLevel,

@@ -61,6 +61,41 @@ describe.each(engines)("operations on %s", (engine) => {
       expect(documented, `${method} ${path} missing in /openapi.json`).toBeDefined();
       expect(documented[method.toLowerCase()], `${method} ${path}`).toBeDefined();
     }
+    // Every operation is complete: a unique operationId, the statuses it really answers.
+    type Op = {
+      operationId?: string;
+      security?: unknown[];
+      requestBody?: unknown;
+      responses: Record<string, { content?: Record<string, unknown> }>;
+    };
+    const ops = Object.entries(res.json.paths as Record<string, Record<string, Op>>).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({ path, method, op })),
+    );
+    const ids = ops.map(({ op }) => op.operationId);
+    expect(ids.every((id) => typeof id === "string" && id.length > 0)).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    const op = (method: string, path: string) => ops.find((o) => o.method === method && o.path === path)?.op as Op;
+    expect(op("post", "/v1/users/{userId}/messages").operationId).toBe("postUsersByUserIdMessages");
+    for (const { method, path, op: o } of ops) {
+      if (o.requestBody) expect(o.responses["415"], `${method} ${path} declares 415`).toBeDefined();
+    }
+    for (const stream of ["/v1/runs/{runId}/stream", "/v1/conversations/{id}/stream"]) {
+      const sse = op("get", stream);
+      expect(Object.keys(sse.responses["200"]?.content ?? {})).toEqual(["text/event-stream"]);
+      expect(sse.responses["400"]).toBeDefined();
+      expect(sse.responses["404"]).toBeDefined();
+    }
+    for (const report of ["goals", "styles", "funnel", "statuses", "steps", "combos"]) {
+      const analytics = op("get", `/v1/analytics/assistant/${report}`);
+      expect(analytics.responses["404"], report).toBeDefined();
+      expect(analytics.responses["200"]?.content?.["application/json"], report).toBeDefined();
+    }
+    // The probes need no credentials, and the document says so.
+    expect(op("get", "/healthz").security).toEqual([]);
+    expect(op("get", "/readyz").security).toEqual([]);
+    expect(op("get", "/readyz").responses["503"]).toBeDefined();
+    expect(op("get", "/v1/users/{userId}").security).toBeUndefined();
+    expect(res.json.security).toEqual([{ bearer: [] }]);
     const docs = await api("GET", "/docs", { token: null });
     expect(docs.status).toBe(200);
     expect(docs.headers.get("content-type")).toContain("text/html");

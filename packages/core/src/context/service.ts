@@ -3,6 +3,7 @@
  * the current conversation's recent messages, the user's previous conversations and
  * the user's profile — read in one transaction.
  */
+import { LIMITS } from "@convo/protocol";
 import type { LifecycleConfig } from "../config.js";
 import { toConversation } from "../conversations/index.js";
 import { NotFoundError, ValidationError } from "../errors.js";
@@ -43,18 +44,30 @@ function checkHistory(history: unknown): ContextMessage[] {
   });
 }
 
+/**
+ * The context loader (`convo.context`): everything a model needs before it answers,
+ * in one call — call it right before building the prompt.
+ *
+ * @example
+ * const context = await convo.context.load(userId, { historyLimit: 30, sessionsLimit: 3 });
+ * const prompt = [...context.conversationHistory.map(({ role, content }) => ({ role, content })), { role: "user", content: text }];
+ */
 export class ContextService {
   constructor(
     private readonly store: Store,
     private readonly lifecycle: LifecycleConfig,
   ) {}
 
+  /**
+   * The current (or the given) conversation's recent messages, the user's previous
+   * conversations and profile; NotFoundError for an unknown user or conversation.
+   */
   async load(userId: string, options: LoadContextOptions = {}): Promise<Context> {
     const uid = assertUuid("userId", userId);
     const conversationId =
       options.conversationId === undefined ? undefined : assertUuid("conversationId", options.conversationId);
-    const historyLimit = intInRange("historyLimit", options.historyLimit, 0, 200, 20);
-    const sessionsLimit = intInRange("sessionsLimit", options.sessionsLimit, 0, 20, 3);
+    const historyLimit = intInRange("historyLimit", options.historyLimit, 0, LIMITS.historyLimit, 20);
+    const sessionsLimit = intInRange("sessionsLimit", options.sessionsLimit, 0, LIMITS.sessionsLimit, 3);
     const given = checkHistory(options.history);
     return this.store.read(async (uow) => {
       const activeSince = new Date(uow.now.getTime() - this.lifecycle.inactivityMs);

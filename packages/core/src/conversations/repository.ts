@@ -1,8 +1,10 @@
 /** SQL for conversations, their per-user totals and the lifecycle sweeps. */
+
 import { and, eq, gt, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
 import { conversations, conversationTotals } from "../db/schema.js";
-import type { CloseReason, ConversationRow, StatusFilter, TitleSource } from "./types.js";
+import type { CloseReason, StatusFilter, TitleSource } from "./types.js";
+import { type ConversationRow, conversationFromRaw } from "./types.js";
 
 export interface ListFilter {
   env?: string;
@@ -13,24 +15,7 @@ export interface ListFilter {
 
 const c = conversations;
 
-const date = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
-
-/** A conversation row from raw SQL or `to_jsonb` (snake_case; times as Date or text). */
-export const conversationFromRaw = (c: Record<string, unknown>): ConversationRow => ({
-  userId: c.user_id as string,
-  id: c.id as string,
-  externalId: (c.external_id as string | null) ?? null,
-  title: (c.title as string | null) ?? null,
-  titleSource: (c.title_source as string | null) ?? null,
-  env: c.env as string,
-  summary: (c.summary as string | null) ?? null,
-  messageCount: Number(c.message_count),
-  lastSeq: Number(c.last_seq),
-  createdAt: date(c.created_at) as Date,
-  updatedAt: date(c.updated_at) as Date,
-  closedAt: date(c.closed_at),
-  closeReason: (c.close_reason as string | null) ?? null,
-});
+const _date = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
 
 // The activity indexes are `DESC NULLS LAST` (Drizzle's default for `.desc()`), while a
 // plain `ORDER BY … DESC` sorts nulls first: with that mismatch PostgreSQL cannot walk

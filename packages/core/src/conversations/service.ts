@@ -1,4 +1,5 @@
 /** Use cases for conversations: create, read, list, rename, close, delete. */
+import { LIMITS } from "@convo/protocol";
 import type { LifecycleConfig } from "../config.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import { NotFoundError, ValidationError } from "../errors.js";
@@ -19,6 +20,16 @@ const CLOSE_REASONS = new Set<CloseReason>(["user", "inactivity", "app"]);
 /** Messages included in a conversation detail; longer conversations are paged. */
 export const DETAIL_MESSAGE_LIMIT = 500;
 
+/**
+ * Conversations (`convo.conversations`): explicit control over a user's chats —
+ * open one, list, rename, close, delete. A bot that only appends messages lets
+ * `convo.messages.appendToCurrent` open and reuse conversations instead.
+ *
+ * @example
+ * const conversation = await convo.conversations.create(userId, { title: "Стикеры", closeCurrent: true });
+ * const { items, nextCursor } = await convo.conversations.list(userId, { status: "active", limit: 20 });
+ * await convo.conversations.close(userId, conversation.id);
+ */
 export class ConversationsService {
   constructor(
     private readonly store: Store,
@@ -50,11 +61,13 @@ export class ConversationsService {
     });
   }
 
+  /** Opens a conversation (closing the open ones first with `closeCurrent`); NotFoundError for an unknown user. */
   async create(userId: string, input: CreateConversationInput = {}): Promise<Conversation> {
     const uid = assertUuid("userId", userId);
     const title = input.title === undefined ? undefined : assertTitle(input.title);
     const env = input.env === undefined ? "prod" : assertEnv(input.env);
-    const externalId = input.externalId === undefined ? undefined : assertText("externalId", input.externalId, { max: 200 });
+    const externalId =
+      input.externalId === undefined ? undefined : assertText("externalId", input.externalId, { max: LIMITS.idLength });
     return this.store.transaction(async (uow) => {
       if (!(await uow.users.lock(uid))) throw new NotFoundError("user", uid);
       if (input.closeCurrent) await uow.conversations.closeOpen(uid, env, "user", uow.now);

@@ -8,7 +8,13 @@ import { MAX_TITLE_LENGTH } from "../validation.js";
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
-/** Removes Markdown/HTML markup and links, and collapses whitespace. */
+/**
+ * Removes Markdown/HTML markup and links, and collapses whitespace: the plain text a
+ * title or a preview is cut from.
+ *
+ * @example
+ * stripMarkup("**Привет**, посмотри [мой сайт](https://example.com)!"); // "Привет , посмотри мой сайт!"
+ */
 export function stripMarkup(text: string): string {
   return text
     .replace(/```[\s\S]*?```/g, " ")
@@ -28,6 +34,10 @@ const codePoints = (s: string) => [...s].length;
  * fits, else the longest run of whole words that fits with an ellipsis, else (one
  * long word) the longest run of whole graphemes. Answers undefined for a message
  * with no text left after stripping markup.
+ *
+ * @example
+ * heuristicTitle("Помоги придумать подарок маме на день рождения"); // "Помоги придумать подарок маме…"
+ * heuristicTitle("Привет!"); // "Привет!"
  */
 export function heuristicTitle(message: string, max = MAX_TITLE_LENGTH): string | undefined {
   const text = stripMarkup(message);
@@ -51,7 +61,12 @@ export function heuristicTitle(message: string, max = MAX_TITLE_LENGTH): string 
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/** The date title of a conversation that never got one: `21 Nov 2026` (UTC). */
+/**
+ * The date title of a conversation that never got one: `21 Nov 2026` (UTC).
+ *
+ * @example
+ * dateTitle(new Date("2026-11-21T10:00:00Z")); // "21 Nov 2026"
+ */
 export function dateTitle(date: Date): string {
   const day = String(date.getUTCDate()).padStart(2, "0");
   return `${day} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;

@@ -27,6 +27,14 @@ export interface Conversation {
   closeReason: CloseReason | null;
 }
 
+/**
+ * The public Conversation of a stored row. `activeSince` (now minus the inactivity
+ * threshold) decides whether an open conversation is `active` or `inactive`.
+ *
+ * @example
+ * const row = await uow.conversations.find(userId, conversationId);
+ * const conversation = row && toConversation(row, new Date(uow.now.getTime() - convo.lifecycle.inactivityMs));
+ */
 export function toConversation(row: ConversationRow, activeSince: Date): Conversation {
   const status: ConversationStatus = row.closedAt ? "closed" : row.updatedAt > activeSince ? "active" : "inactive";
   return {
@@ -72,3 +80,28 @@ export interface ConversationDetail extends Conversation {
   /** True when the conversation has more than the messages included (page with `messages.page`). */
   hasMoreMessages: boolean;
 }
+
+const date = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
+
+/**
+ * A conversation row from raw SQL or `to_jsonb` (snake_case; times as Date or text).
+ *
+ * @example
+ * const rows = await queryRows<Record<string, unknown>>(db, sql`SELECT * FROM conversations WHERE id = ${id}`);
+ * const row = rows[0] ? conversationFromRaw(rows[0]) : undefined;
+ */
+export const conversationFromRaw = (c: Record<string, unknown>): ConversationRow => ({
+  userId: c.user_id as string,
+  id: c.id as string,
+  externalId: (c.external_id as string | null) ?? null,
+  title: (c.title as string | null) ?? null,
+  titleSource: (c.title_source as string | null) ?? null,
+  env: c.env as string,
+  summary: (c.summary as string | null) ?? null,
+  messageCount: Number(c.message_count),
+  lastSeq: Number(c.last_seq),
+  createdAt: date(c.created_at) as Date,
+  updatedAt: date(c.updated_at) as Date,
+  closedAt: date(c.closed_at),
+  closeReason: (c.close_reason as string | null) ?? null,
+});

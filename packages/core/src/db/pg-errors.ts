@@ -64,9 +64,14 @@ export function isConnectionError(error: unknown): boolean {
 
 /**
  * Maps a database failure to a typed error; ConvoErrors and unknown failures pass through.
+ * The store applies it to every unit of work; use it for database calls made around the store.
  *
  * @example
- * try { await db.execute(sql`…`) } catch (error) { throw mapDatabaseError(error) } // 503, 409, 422… instead of 500
+ * try {
+ *   await engine.listen(channel, onPayload);
+ * } catch (error) {
+ *   throw mapDatabaseError(error); // e.g. DatabaseUnavailableError instead of ECONNREFUSED
+ * }
  */
 export function mapDatabaseError(error: unknown): unknown {
   if (error instanceof ConvoError) return error;
@@ -94,7 +99,18 @@ export function mapDatabaseError(error: unknown): unknown {
   }
 }
 
-/** True for the unique-violation SQLSTATE on the named constraint (any, when omitted). */
+/**
+ * True for the unique-violation SQLSTATE on the named constraint (any, when omitted),
+ * wherever it sits in the error's cause chain.
+ *
+ * @example
+ * try {
+ *   await uow.db.insert(tables.users).values({ externalId: "tg:480637186" });
+ * } catch (error) {
+ *   if (isUniqueViolation(error, "users_external_id_key")) return uow.users.findByExternalId("tg:480637186");
+ *   throw error;
+ * }
+ */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   const pg = pgError(error);
   return pg?.code === "23505" && (constraint === undefined || pg.constraint === constraint);

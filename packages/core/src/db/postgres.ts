@@ -9,7 +9,6 @@ import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
-import type { BackgroundErrorHandler } from "../background/types.js";
 import { assertSchemaName, type Db, type Engine, migrationsFolder, notifyAll } from "./engine.js";
 import * as schema from "./schema.js";
 
@@ -18,8 +17,11 @@ export interface PostgresEngineOptions {
   schema?: string;
   /** Pool size (default 10). */
   poolSize?: number;
-  /** Receives connection failures (pooled and LISTEN); they never reach a request. */
-  onError?: BackgroundErrorHandler;
+  /**
+   * Receives connection failures (pooled and LISTEN), which reach no request. Shaped
+   * like `BackgroundErrorHandler` (the engine sits below the features and names none).
+   */
+  onError?: (error: unknown, context: { source: "pool" | "listen" }) => void;
 }
 
 // count(*) and other int8 results arrive as strings from pg; Convo's counts fit a

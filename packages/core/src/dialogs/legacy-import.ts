@@ -54,7 +54,13 @@ export interface LegacyImportResult {
   dryRun: boolean;
 }
 
-/** The SQL that drops the legacy columns, for the operator to run after checking the import. Never run by Convo. */
+/**
+ * The SQL that drops the legacy columns, for the operator to run after checking the import. Never run by Convo.
+ *
+ * @example
+ * console.log(legacyColumnDropSql("legacy.sessions"));
+ * // ALTER TABLE legacy.sessions DROP COLUMN IF EXISTS assistant_messages; … (four statements)
+ */
 export function legacyColumnDropSql(table = "sessions"): string {
   const quoted = quoteTableName(table);
   // Printed as the seed wrote it; quoted only where the name needs it (capitals).

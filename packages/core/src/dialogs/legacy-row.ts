@@ -15,7 +15,14 @@
  * - status: confirmed → completed; 3+ model errors → error; otherwise abandoned.
  */
 import { isUuid, textProblem } from "../validation.js";
-import { DIALOG_MAX_ERRORS, type DialogCloseStatus, type DialogMessage, type DialogRole, MAX_DIALOG_STEP } from "./types.js";
+import {
+  DIALOG_MAX_ERRORS,
+  type DialogCloseStatus,
+  type DialogMessage,
+  type DialogRole,
+  type ImportedDialog,
+  MAX_DIALOG_STEP,
+} from "./types.js";
 
 /** The columns the import reads from a legacy `sessions` row (others are ignored). */
 export interface LegacySessionRow {
@@ -30,24 +37,9 @@ export interface LegacySessionRow {
 }
 
 /** A legacy row mapped to a dialog, before its user is mapped to a Convo user. */
-export interface LegacyDialog {
+export interface LegacyDialog extends Omit<ImportedDialog, "userId" | "env"> {
   legacyId: string;
   legacyUserId: string;
-  importKey: string;
-  goal: string | null;
-  style: string | null;
-  emotion: string | null;
-  pose: string | null;
-  stickerText: string | null;
-  confirmed: boolean;
-  currentStep: number;
-  messages: DialogMessage[];
-  errorCount: number;
-  pendingPhotoFileId: string | null;
-  status: DialogCloseStatus;
-  createdAt: Date;
-  updatedAt: Date;
-  completedAt: Date | null;
 }
 
 /** Why rows are skipped; the keys of `skippedByReason`. */
@@ -71,7 +63,13 @@ export const SKIP_REASONS = {
 
 export type MappedLegacyRow = { ok: true; dialog: LegacyDialog } | { ok: false; reason: string };
 
-/** The import key of a legacy row: the same row always maps to the same key. */
+/**
+ * The import key of a legacy row: the same row always maps to the same key, which is
+ * what makes a re-run of the import add nothing twice.
+ *
+ * @example
+ * legacyImportKey("0b6f3c1e-9d2a-4f5b-8c7d-1e2f3a4b5c6d"); // "legacy:sessions:0b6f3c1e-9d2a-4f5b-8c7d-1e2f3a4b5c6d"
+ */
 export const legacyImportKey = (id: string) => `legacy:sessions:${id}`;
 
 class Skip extends Error {
@@ -146,7 +144,15 @@ function dateOf(value: Date | string | null): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-/** Maps one legacy row; `now` stands in for missing timestamps. */
+/**
+ * Maps one legacy row; `now` stands in for missing timestamps. Pure, so a dry look at
+ * a legacy table needs no Convo database.
+ *
+ * @example
+ * const mapped = mapLegacyRow(row, new Date());
+ * if (mapped.ok) console.log(mapped.dialog.status, mapped.dialog.goal);
+ * else console.log(`skip ${row.id}: ${mapped.reason}`);
+ */
 export function mapLegacyRow(row: LegacySessionRow, now: Date): MappedLegacyRow {
   const columns = [row.assistant_messages, row.assistant_params, row.assistant_error_count, row.pending_photo_file_id];
   if (columns.every((v) => v === null || v === undefined)) return { ok: false, reason: SKIP_REASONS.noData };

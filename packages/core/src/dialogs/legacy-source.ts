@@ -12,7 +12,17 @@ export interface LegacySource {
   query<T>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
 }
 
-/** A source on a PostgreSQL URL; `close()` ends its pool. */
+/**
+ * A source on a PostgreSQL URL; `close()` ends its pool.
+ *
+ * @example
+ * const source = pgLegacySource("postgres://app@old-db/app");
+ * try {
+ *   console.log(await importLegacyDialogs(convo, source, { dryRun: true }));
+ * } finally {
+ *   await source.close();
+ * }
+ */
 export function pgLegacySource(url: string): LegacySource & { close(): Promise<void> } {
   let pool: Promise<pg.Pool> | undefined;
   // The driver is imported on first use: loading Convo does not load pg.
@@ -35,7 +45,14 @@ export function pgLegacySource(url: string): LegacySource & { close(): Promise<v
   };
 }
 
-/** A source on an open PGlite (not closed by the import). */
+/**
+ * A source on an open PGlite (not closed by the import).
+ *
+ * @example
+ * const db = await PGlite.create("./old-bot-data");
+ * const result = await importLegacyDialogs(convo, pgliteLegacySource(db), { table: "sessions" });
+ * await db.close();
+ */
 export function pgliteLegacySource(db: PGlite): LegacySource {
   return {
     async query<T>(text: string, params?: unknown[]) {

@@ -30,6 +30,15 @@ export interface ModelErrorResult {
 
 const RESOURCE = "assistant session";
 
+/**
+ * Assistant dialogs (`convo.dialogs`): the sticker bot's guided slot-filling flow,
+ * one active dialog per user, every write refused with DIALOG_CLOSED once it ended.
+ *
+ * @example
+ * const dialog = await convo.dialogs.create(userId, { sessionId: conversationId });
+ * await convo.dialogs.update(userId, dialog.id, { goal: "стикер с котом", currentStep: 1 });
+ * await convo.dialogs.close(userId, dialog.id, "completed");
+ */
 export class AssistantSessionsService {
   constructor(private readonly store: Store) {}
 
@@ -95,6 +104,7 @@ export class AssistantSessionsService {
     });
   }
 
+  /** The dialog, active or closed; NotFoundError when there is none (or it is another user's). */
   async get(userId: string, id: string): Promise<Dialog> {
     const uid = assertUuid("userId", userId);
     const did = assertUuid("dialogId", id);

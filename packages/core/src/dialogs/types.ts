@@ -23,11 +23,11 @@ export const MAX_DIALOG_STEP = LIMITS.dialogMaxStep;
 /** Model errors in a row that end a dialog as `error` (the bot falls back to manual mode). */
 export const DIALOG_MAX_ERRORS = 3;
 
-export interface Dialog {
-  id: string;
-  userId: string;
-  /** The conversation the dialog belongs to; null when none or when it was deleted. */
-  sessionId: string | null;
+/**
+ * The slots, step and photo fields of a dialog: the one definition every other dialog
+ * shape (the record, an update, an imported or legacy dialog) is derived from.
+ */
+export interface DialogFields {
   /** What the user wants (step 0). */
   goal: string | null;
   style: string | null;
@@ -38,13 +38,21 @@ export interface Dialog {
   confirmed: boolean;
   /** 0–7. */
   currentStep: number;
-  messages: DialogMessage[];
-  /** Model errors in a row; a success resets it. */
-  errorCount: number;
   /** A new photo waiting for "keep the old one / take the new one". */
   pendingPhotoFileId: string | null;
   /** The photo the sticker is made from. */
   photoFileId: string | null;
+}
+
+/** An assistant dialog as the library answers it. */
+export interface Dialog extends DialogFields {
+  id: string;
+  userId: string;
+  /** The conversation the dialog belongs to; null when none or when it was deleted. */
+  sessionId: string | null;
+  messages: DialogMessage[];
+  /** Model errors in a row; a success resets it. */
+  errorCount: number;
   status: DialogStatus;
   env: string;
   /** Where an imported dialog came from (`legacy:sessions:<id>`); null for live dialogs. */
@@ -56,6 +64,13 @@ export interface Dialog {
   completedAt: Date | null;
 }
 
+/**
+ * The public Dialog of a stored `assistant_sessions` row.
+ *
+ * @example
+ * const row = await uow.assistantSessions.findActive(userId);
+ * const dialog = row ? toDialog(row) : null;
+ */
 export function toDialog(row: AssistantSessionRow): Dialog {
   return {
     id: row.id,
@@ -84,35 +99,12 @@ export function toDialog(row: AssistantSessionRow): Dialog {
 export type AssistantSessionRow = typeof assistantSessions.$inferSelect;
 
 /** Slot, step and flag values an update may set (absent = unchanged, null = cleared). */
-export interface DialogChanges {
-  goal?: string | null;
-  style?: string | null;
-  emotion?: string | null;
-  pose?: string | null;
-  stickerText?: string | null;
-  confirmed?: boolean;
-  currentStep?: number;
-  pendingPhotoFileId?: string | null;
-  photoFileId?: string | null;
-}
+export type DialogChanges = Partial<DialogFields>;
 
 /** A dialog written by the legacy import (never active: imported dialogs are history). */
-export interface ImportedDialog {
-  userId: string;
+export interface ImportedDialog
+  extends Omit<DialogFields, "photoFileId">,
+    Pick<Dialog, "userId" | "messages" | "errorCount" | "env" | "createdAt" | "updatedAt" | "completedAt"> {
   importKey: string;
-  goal: string | null;
-  style: string | null;
-  emotion: string | null;
-  pose: string | null;
-  stickerText: string | null;
-  confirmed: boolean;
-  currentStep: number;
-  messages: DialogMessage[];
-  errorCount: number;
-  pendingPhotoFileId: string | null;
   status: DialogCloseStatus;
-  env: string;
-  createdAt: Date;
-  updatedAt: Date;
-  completedAt: Date | null;
 }

@@ -3,14 +3,15 @@
  * database (NUL, lone surrogates, lengths, types), and an unknown field is refused
  * rather than ignored, so a typo in a slot name cannot pass silently.
  */
+import { LIMITS } from "@convo/protocol";
 import { ValidationError } from "../errors.js";
 import { assertText, intInRange } from "../validation.js";
 import { type DialogChanges, type DialogCloseStatus, type DialogMessage, type DialogRole, MAX_DIALOG_STEP } from "./types.js";
 
 /** Longest goal accepted (the user's own words). */
-export const MAX_GOAL_LENGTH = 2000;
+export const MAX_GOAL_LENGTH = LIMITS.goalLength;
 /** Longest style, emotion, pose or sticker text accepted. */
-export const MAX_SLOT_LENGTH = 200;
+export const MAX_SLOT_LENGTH = LIMITS.slotLength;
 /** Longest Telegram `file_id` accepted. */
 export const MAX_FILE_ID_LENGTH = 512;
 /** Longest chat line accepted. */
@@ -19,18 +20,7 @@ export const MAX_DIALOG_MESSAGE_LENGTH = 32_000;
 export const MAX_APPEND_MESSAGES = 50;
 
 /** What an update may change; absent fields stay as they are, `null` clears a slot. */
-export interface DialogUpdate {
-  goal?: string | null;
-  style?: string | null;
-  emotion?: string | null;
-  pose?: string | null;
-  /** Text on the sticker; `null` = no text. */
-  stickerText?: string | null;
-  confirmed?: boolean;
-  /** 0–7. */
-  currentStep?: number;
-  pendingPhotoFileId?: string | null;
-  photoFileId?: string | null;
+export interface DialogUpdate extends DialogChanges {
   /** Chat lines added after the stored ones (the stored chat is never rewritten). */
   appendMessages?: DialogMessage[];
 }

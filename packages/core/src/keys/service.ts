@@ -8,7 +8,13 @@ import type { Store } from "../store.js";
 import { assertText, assertUuid } from "../validation.js";
 import type { ApiKey } from "./types.js";
 
-/** The SHA-256 of a key, hex — what is stored and compared. */
+/**
+ * The SHA-256 of a key, hex — what is stored and compared.
+ *
+ * @example
+ * const presented = Buffer.from(hashApiKey(bearerKey), "hex");
+ * const match = (await apiKeys.activeHashes()).find((k) => timingSafeEqual(Buffer.from(k.hash, "hex"), presented));
+ */
 export function hashApiKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");
 }
@@ -21,6 +27,16 @@ const toApiKey = (row: { id: string; name: string; prefix: string; createdAt: Da
   revokedAt: row.revokedAt,
 });
 
+/**
+ * Admin API keys for the HTTP API (`convo keys` in the CLI). Only their hashes are
+ * kept, so a lost key cannot be shown again: revoke it and create another.
+ *
+ * @example
+ * const apiKeys = new ApiKeysService(convo.store);
+ * const { key, apiKey } = await apiKeys.create("billing-backend");
+ * console.log(`Store this key now, it is not shown again: ${key}`);
+ * await apiKeys.revoke(apiKey.id);
+ */
 export class ApiKeysService {
   constructor(private readonly store: Store) {}
 
@@ -39,6 +55,7 @@ export class ApiKeysService {
     });
   }
 
+  /** Every key's record, revoked ones included (never the key itself). */
   async list(): Promise<ApiKey[]> {
     return this.store.statement(async (uow) => (await uow.apiKeys.list()).map(toApiKey));
   }
@@ -48,6 +65,7 @@ export class ApiKeysService {
     return this.store.statement((uow) => uow.apiKeys.active());
   }
 
+  /** Revokes a key (it stops working); NotFoundError for an unknown id. */
   async revoke(id: string): Promise<ApiKey> {
     const keyId = assertUuid("id", id);
     return this.store.statement(async (uow) => {

@@ -1,6 +1,6 @@
 /** SQL for messages: the gap-free, idempotent append and the reads. */
 import { and, asc, eq, gt, sql } from "drizzle-orm";
-import { type ConversationRow, conversationFromRaw } from "../conversations/index.js";
+import { type ConversationRow, conversationFromRaw } from "../conversations/types.js";
 import { type Db, queryRows } from "../db/engine.js";
 import { conversations, messages } from "../db/schema.js";
 import type { MessageRow, NewMessage } from "./types.js";

@@ -1,8 +1,7 @@
 /** Use cases for messages: append, append to the current conversation, page. */
+import { LIMITS, ROLES as PROTOCOL_ROLES } from "@convo/protocol";
 import type { LifecycleConfig } from "../config.js";
-import type { ConversationRow } from "../conversations/index.js";
-import { toConversation } from "../conversations/index.js";
-import { heuristicTitle } from "../conversations/titles.js";
+import { type ConversationRow, heuristicTitle, toConversation } from "../conversations/index.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import type { Store, UnitOfWork } from "../store.js";
 import { assertEnv, assertJson, assertText, assertUuid, intInRange } from "../validation.js";
@@ -12,7 +11,6 @@ import {
   type AppendToCurrentResult,
   type Message,
   type MessageInput,
-  type Role,
   toMessage,
 } from "./types.js";
 
@@ -21,13 +19,13 @@ interface AppendInResult extends AppendResult {
   conversationRow?: ConversationRow;
 }
 
-const ROLES = new Set<Role>(["user", "assistant", "system", "tool"]);
+const ROLES = new Set<string>(PROTOCOL_ROLES);
 
 /** Checks a message input; answers it normalised. */
 export function checkMessage(input: MessageInput): MessageInput {
   if (input === null || typeof input !== "object") throw new ValidationError("message must be an object", { field: "body" });
   if (!ROLES.has(input.role)) {
-    throw new ValidationError("role must be one of user, assistant, system, tool", { field: "role" });
+    throw new ValidationError(`role must be one of ${PROTOCOL_ROLES.join(", ")}`, { field: "role" });
   }
   const content = assertText("content", input.content, { allowEmpty: input.role !== "user" });
   if (input.parts != null && !Array.isArray(input.parts)) {
@@ -42,7 +40,9 @@ export function checkMessage(input: MessageInput): MessageInput {
     parts: input.parts == null ? null : assertJson("parts", input.parts),
     noise: input.noise ?? false,
     clientMessageId:
-      input.clientMessageId === undefined ? undefined : assertText("clientMessageId", input.clientMessageId, { max: 200 }),
+      input.clientMessageId === undefined
+        ? undefined
+        : assertText("clientMessageId", input.clientMessageId, { max: LIMITS.idLength }),
     runId: input.runId === undefined ? undefined : assertUuid("runId", input.runId),
   };
 }
@@ -53,6 +53,16 @@ export function checkMessage(input: MessageInput): MessageInput {
  */
 export type MessageAnnouncer = (message: Message) => void;
 
+/**
+ * Messages (`convo.messages`): the conversation's history, appended gap-free and read
+ * back in order. `appendToCurrent` is the usual entry for a bot: it finds or opens the
+ * conversation itself.
+ *
+ * @example
+ * const { message, conversation } = await convo.messages.appendToCurrent(userId, { role: "user", content: "Привет!" });
+ * await convo.messages.append(userId, conversation.id, { role: "assistant", content: "Здравствуйте! Чем помочь?" });
+ * const recent = await convo.messages.last(userId, conversation.id, { limit: 20 });
+ */
 export class MessagesService {
   constructor(
     private readonly store: Store,
@@ -145,7 +155,8 @@ export class MessagesService {
     const uid = assertUuid("userId", userId);
     const msg = checkMessage(input);
     const env = input.env === undefined ? "prod" : assertEnv(input.env);
-    const externalId = input.externalId === undefined ? undefined : assertText("externalId", input.externalId, { max: 200 });
+    const externalId =
+      input.externalId === undefined ? undefined : assertText("externalId", input.externalId, { max: LIMITS.idLength });
     return this.store.transaction(async (uow) => {
       if (!(await uow.users.lock(uid))) throw new NotFoundError("user", uid);
       if (msg.clientMessageId) {

@@ -36,6 +36,13 @@ export interface Message {
   createdAt: Date;
 }
 
+/**
+ * The public Message of a stored row (what the library and the API answer).
+ *
+ * @example
+ * const rows = await uow.messages.page(userId, conversationId, 0, 100);
+ * const messages = rows.map(toMessage);
+ */
 export function toMessage(row: MessageRow): Message {
   return {
     id: row.id,

@@ -42,6 +42,14 @@ export interface RunsConfig {
   shutdownTimeoutMs: number;
 }
 
+/**
+ * The default run settings; `openConvo({ runs })` overrides them field by field. A
+ * function, because each call makes a fresh `nodeId`.
+ *
+ * @example
+ * const { maxRunsPerUser, leaseMs } = defaultRunsConfig(); // 4, 30_000
+ * const convo = await openConvo({ runs: { maxRunsPerUser: maxRunsPerUser * 2, leaseMs } });
+ */
 export const defaultRunsConfig = (): RunsConfig => ({
   nodeId: `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`,
   maxRunsPerNode: 32,

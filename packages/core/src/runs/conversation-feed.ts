@@ -26,6 +26,17 @@ export interface ConversationFollowOptions {
 
 const PAGE = 200;
 
+/**
+ * Live following of one conversation (`convo.runs.feed`): a second device, an operator
+ * view or an SSE endpoint sees new messages and run events as they are stored.
+ *
+ * @example
+ * const controller = new AbortController();
+ * for await (const item of await convo.runs.feed.follow(userId, conversationId, { signal: controller.signal })) {
+ *   if (item.type === "message") render(item.message);
+ *   else if (item.event.type === "delta") appendText(item.event.content);
+ * }
+ */
 export class ConversationFeed {
   constructor(
     private readonly store: Store,

@@ -53,6 +53,10 @@ type Listener = (notice: Notice) => void;
 /**
  * The NOTIFY channel of a schema. Channel names are identifiers of at most 63
  * bytes; a schema name too long for the prefix is replaced by its hash.
+ *
+ * @example
+ * notifyChannel("public"); // "convo_public"
+ * await engine.listen(notifyChannel(engine.schema), (payload) => console.log(payload));
  */
 export function notifyChannel(schema: string): string {
   const name = `convo_${schema}`;
@@ -70,6 +74,20 @@ function parseNotice(payload: string): Notice | undefined {
   return undefined;
 }
 
+/**
+ * The store's wake-up bus: subscribe by run or conversation id, `ready()` before
+ * reading, then read the rows a notice points at. Publish only after the commit of
+ * the data it announces. One per store; `convo.runs` owns it.
+ *
+ * @example
+ * const bus = new RunEventBus(store, console.error);
+ * const off = bus.onRun(runId, (notice) => {
+ *   if (notice.kind === "run" && isTerminal(notice.type)) console.log("run ended at seq", notice.seq);
+ * });
+ * await bus.ready(); // now read the run's events: anything later arrives as a notice
+ * off();
+ * await bus.close();
+ */
 export class RunEventBus {
   readonly channel: string;
   readonly #byRun = new Map<string, Set<Listener>>();

@@ -204,6 +204,16 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * The built-in `offline` model as an AI SDK model: runs use it when no other model is
+ * configured, and tests and demos can use it anywhere a LanguageModelV3 goes.
+ *
+ * @example
+ * import { streamText } from "ai";
+ *
+ * const result = streamText({ model: new OfflineModel({ chunkDelayMs: 0 }), prompt: "Привет!" });
+ * console.log(await result.text); // deterministic: the same prompt, the same answer
+ */
 export class OfflineModel implements LanguageModelV3 {
   readonly specificationVersion = "v3";
   readonly provider = "convo";

@@ -69,7 +69,6 @@ export interface FollowOptions {
   signal?: AbortSignal;
 }
 
-/** The node is closing and takes no new runs (503). */
 const MAX_SEQ = 2 ** 31 - 1;
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -98,6 +97,16 @@ export interface RunsServiceDeps {
   onError: BackgroundErrorHandler;
 }
 
+/**
+ * Background runs (`convo.runs`): one assistant turn executed after the call returns,
+ * its events stored as they come. Start, then read the events by polling, long-polling
+ * or following; cancel from any node.
+ *
+ * @example
+ * const { run } = await convo.runs.start(userId, conversationId, { content: "Который час?", clientMessageId: "tg:1042" });
+ * const page = await convo.runs.waitForEvents(userId, run.id, { after: 0, waitMs: 25_000 });
+ * if (!page.finished) await convo.runs.cancel(userId, run.id);
+ */
 export class RunsService {
   readonly #following: RunFollowing;
   /** Starts between their limit check and their commit, counted against the node's limit. */

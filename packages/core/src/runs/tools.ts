@@ -43,7 +43,18 @@ function localTime(now: Date, timeZone: string): string {
   return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}:${get("second")}`;
 }
 
-/** Convo's built-in tools for one run. */
+/**
+ * Convo's built-in tools for one run (`current_time`, `search_history`), bound to the
+ * run's user. Runs get them automatically; call it to offer the same tools to a model
+ * you drive yourself.
+ *
+ * @example
+ * const tools = builtInTools({
+ *   userId, conversationId, runId, now: () => new Date(),
+ *   searchHistory: (query, limit) => convo.context.searchHistory(userId, query, { limit, excludeConversationId: conversationId }),
+ * });
+ * const { text } = await generateText({ model, tools, stopWhen: stepCountIs(3), prompt: "Который час в Москве?" });
+ */
 export function builtInTools(context: RunToolContext): ToolSet {
   return {
     current_time: tool({

@@ -110,6 +110,15 @@ export type RunEvent = ThinkingEvent | ToolCallEvent | DeltaEvent | DoneEvent | 
 /** The event types that end a run: nothing is stored after one. */
 export const TERMINAL_EVENT_TYPES: ReadonlySet<RunEventType> = new Set(["done", "error", "cancelled"]);
 
+/**
+ * True for the event types that end a run (`done`, `error`, `cancelled`): stop reading
+ * after one.
+ *
+ * @example
+ * for await (const event of await convo.runs.follow(userId, runId)) {
+ *   if (isTerminal(event.type)) console.log("run ended:", event.type);
+ * }
+ */
 export const isTerminal = (type: string) => TERMINAL_EVENT_TYPES.has(type as RunEventType);
 
 /** A page of events after a seq, with the run's status when it was read. */
@@ -125,6 +134,14 @@ export interface RunEventPage {
   finished: boolean;
 }
 
+/**
+ * The public Run of a stored row (usage grouped, the tool choice taken from its options).
+ *
+ * @example
+ * const row = await uow.runs.find(userId, runId);
+ * if (!row) throw new NotFoundError("run", runId);
+ * return toRun(row);
+ */
 export function toRun(row: RunRow): Run {
   const usage =
     row.inputTokens === null && row.outputTokens === null && row.totalTokens === null
@@ -154,7 +171,12 @@ export function toRun(row: RunRow): Run {
   };
 }
 
-/** An event row with its type-specific `data` fields spread beside `seq`, `type` and `content`. */
+/**
+ * An event row with its type-specific `data` fields spread beside `seq`, `type` and `content`.
+ *
+ * @example
+ * const events = (await uow.runs.eventsAfter(userId, runId, after, 500)).map(toRunEvent);
+ */
 export function toRunEvent(row: RunEventRow): RunEvent {
   // `data` never carries the base fields (the executor writes it), so spreading it
   // first and the base after keeps the base authoritative.

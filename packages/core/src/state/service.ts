@@ -4,7 +4,7 @@
  * concurrency on `version` — a write naming a stale version changes nothing.
  */
 
-import type { ConversationsService } from "../conversations/service.js";
+import type { ConversationsService } from "../conversations/index.js";
 import { ConflictError, ValidationError } from "../errors.js";
 import type { Store, UnitOfWork } from "../store.js";
 import { assertJson, assertUuid } from "../validation.js";
@@ -21,7 +21,14 @@ function checkDoc(field: string, doc: unknown): Record<string, unknown> {
   return doc as Record<string, unknown>;
 }
 
-/** RFC 7396 JSON merge patch: objects merge, `null` deletes, anything else replaces. */
+/**
+ * RFC 7396 JSON merge patch: objects merge, `null` deletes, anything else replaces.
+ * What `convo.state.patch` applies; pure, the inputs are not changed.
+ *
+ * @example
+ * mergePatch({ step: 2, slots: { style: "anime", pose: "wave" } }, { step: 3, slots: { pose: null } });
+ * // { step: 3, slots: { style: "anime" } }
+ */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
   const result: Record<string, unknown> =
@@ -33,12 +40,22 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return result;
 }
 
+/**
+ * Conversation state (`convo.state`): one JSON document per conversation, versioned.
+ * Read it, change it naming the version you read, and on STATE_VERSION_CONFLICT read
+ * again and retry.
+ *
+ * @example
+ * const state = await convo.state.get(userId, conversationId);
+ * await convo.state.patch(userId, conversationId, { step: 2, slots: { style: "anime" } }, state.version);
+ */
 export class StateService {
   constructor(
     private readonly store: Store,
     private readonly conversations: ConversationsService,
   ) {}
 
+  /** The state document and its version (version 0 and `{}` before the first write); NotFoundError for an unknown conversation. */
   async get(userId: string, conversationId: string): Promise<ConversationState> {
     const uid = assertUuid("userId", userId);
     const cid = assertUuid("conversationId", conversationId);
@@ -59,7 +76,7 @@ export class StateService {
     return this.store.transaction((uow) => this.#write(uow, uid, cid, checked, expectedVersion));
   }
 
-  /** Applies a JSON merge patch when `expectedVersion` is current. */
+  /** Applies a JSON merge patch when `expectedVersion` is current; otherwise STATE_VERSION_CONFLICT (409). */
   async patch(userId: string, conversationId: string, patch: unknown, expectedVersion: number): Promise<ConversationState> {
     const uid = assertUuid("userId", userId);
     const cid = assertUuid("conversationId", conversationId);

@@ -8,6 +8,14 @@ import type { LifecycleConfig } from "../config.js";
 import type { Store } from "../store.js";
 import type { RunLeaseSweeper, SweepResult } from "./types.js";
 
+/**
+ * The lifecycle sweeps (`convo.sweeps`): close idle conversations, abandon idle
+ * dialogs, delete expired ones, backfill titles, end runs whose node died. The server
+ * runs them on a timer; a library host calls `runAll` about once a minute.
+ *
+ * @example
+ * setInterval(() => convo.sweeps.runAll().catch(console.error), 60_000).unref();
+ */
 export class SweepsService {
   constructor(
     private readonly store: Store,

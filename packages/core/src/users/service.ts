@@ -1,4 +1,5 @@
 /** Use cases for users. */
+import { LIMITS } from "@convo/protocol";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
 import { assertJson, assertText, assertUuid } from "../validation.js";
@@ -11,6 +12,15 @@ function checkProfile(profile: unknown): Record<string, unknown> {
   return assertJson("profile", profile as Record<string, unknown>);
 }
 
+/**
+ * Users (`convo.users`): the people your assistant talks to, keyed by the platform's
+ * id. Every other use case takes the Convo user id this service hands out.
+ *
+ * @example
+ * const { user, created } = await convo.users.create({ externalId: "tg:480637186", displayName: "Аня" });
+ * if (created) await sendWelcome(user.id);
+ * await convo.users.update(user.id, { profile: { language: "ru", timezone: "Europe/Moscow" } });
+ */
 export class UsersService {
   constructor(private readonly store: Store) {}
 
@@ -19,8 +29,8 @@ export class UsersService {
    * `created: false`, so a bot can call this on every first contact.
    */
   async create(input: UserInput = {}): Promise<{ user: User; created: boolean }> {
-    const externalId = input.externalId == null ? null : assertText("externalId", input.externalId, { max: 200 });
-    const displayName = input.displayName == null ? null : assertText("displayName", input.displayName, { max: 200 });
+    const externalId = input.externalId == null ? null : assertText("externalId", input.externalId, { max: LIMITS.idLength });
+    const displayName = input.displayName == null ? null : assertText("displayName", input.displayName, { max: LIMITS.idLength });
     const profile = input.profile === undefined ? {} : checkProfile(input.profile);
     return this.store.transaction(async (uow) => {
       const { row, created } = await uow.users.insertOrGet({ externalId, displayName, profile, now: uow.now });
@@ -28,6 +38,7 @@ export class UsersService {
     });
   }
 
+  /** The user by Convo id; NotFoundError when there is none. */
   async get(userId: string): Promise<User> {
     const id = assertUuid("userId", userId);
     return this.store.statement(async (uow) => {
@@ -37,8 +48,9 @@ export class UsersService {
     });
   }
 
+  /** The user by the platform's id (e.g. `tg:480637186`); NotFoundError when there is none. */
   async getByExternalId(externalId: string): Promise<User> {
-    assertText("externalId", externalId, { max: 200 });
+    assertText("externalId", externalId, { max: LIMITS.idLength });
     return this.store.statement(async (uow) => {
       const row = await uow.users.findByExternalId(externalId);
       if (!row) throw new NotFoundError("user", externalId);
@@ -51,10 +63,11 @@ export class UsersService {
     const id = assertUuid("userId", userId);
     const values: { displayName?: string | null; profile?: Record<string, unknown>; externalId?: string | null } = {};
     if (patch.displayName !== undefined) {
-      values.displayName = patch.displayName === null ? null : assertText("displayName", patch.displayName, { max: 200 });
+      values.displayName =
+        patch.displayName === null ? null : assertText("displayName", patch.displayName, { max: LIMITS.idLength });
     }
     if (patch.externalId !== undefined) {
-      values.externalId = patch.externalId === null ? null : assertText("externalId", patch.externalId, { max: 200 });
+      values.externalId = patch.externalId === null ? null : assertText("externalId", patch.externalId, { max: LIMITS.idLength });
     }
     if (patch.profile !== undefined) values.profile = checkProfile(patch.profile);
     return this.store.transaction(async (uow) => {

@@ -12,6 +12,14 @@ export interface User {
   updatedAt: Date;
 }
 
+/**
+ * The public User of a stored row.
+ *
+ * @example
+ * const row = await uow.users.find(userId);
+ * if (!row) throw new NotFoundError("user", userId);
+ * return toUser(row);
+ */
 export function toUser(row: UserRow): User {
   return {
     id: row.id,

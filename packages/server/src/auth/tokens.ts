@@ -18,6 +18,15 @@ export interface TokenOptions {
 
 const DEFAULT_MAX_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 
+/**
+ * Checks end-user bearer tokens (HS256 secret or JWKS) and answers the user id they
+ * speak for. The app builds one from its options; `enabled` is false when neither
+ * a secret nor a JWKS URL is set.
+ *
+ * @example
+ * const tokens = new TokenVerifier({ secret: process.env.CONVO_JWT_SECRET });
+ * const userId = await tokens.verify(bearerToken); // UnauthorizedError when invalid or expired
+ */
 export class TokenVerifier {
   readonly #secret?: Uint8Array;
   readonly #jwks?: JWTVerifyGetKey;
@@ -27,6 +36,7 @@ export class TokenVerifier {
     if (options.jwksUrl) this.#jwks = createRemoteJWKSet(new URL(options.jwksUrl));
   }
 
+  /** True when tokens can be checked at all (a secret or a JWKS URL is set). */
   get enabled(): boolean {
     return this.#secret !== undefined || this.#jwks !== undefined;
   }
@@ -63,7 +73,13 @@ export class TokenVerifier {
   }
 }
 
-/** Mints an HS256 end-user token (for testing, or for a backend that hands tokens to its clients). */
+/**
+ * Mints an HS256 end-user token (for testing, or for a backend that hands tokens to its clients).
+ *
+ * @example
+ * const token = await mintToken(process.env.CONVO_JWT_SECRET!, user.id, { expiresIn: "15m" });
+ * await fetch(`${convoUrl}/v1/users/${user.id}/conversations`, { headers: { authorization: `Bearer ${token}` } });
+ */
 export async function mintToken(
   secret: string,
   userId: string,

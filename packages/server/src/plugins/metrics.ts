@@ -7,6 +7,15 @@ import type { Store } from "@convo/core/internal";
 import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
+/**
+ * The server's Prometheus registry. `buildApp` makes one unless given one; pass your
+ * own to share it with the sweep scheduler or to add metrics.
+ *
+ * @example
+ * const metrics = new Metrics();
+ * const { app } = await buildApp({ convo, metrics }); // serves /metrics, times the store
+ * metrics.recordSweep(await convo.sweeps.runAll());
+ */
 export class Metrics {
   readonly registry = new Registry();
   readonly httpDuration = new Histogram({
@@ -57,6 +66,7 @@ export class Metrics {
     store.observe = (kind, ms, ok) => this.dbDuration.observe({ kind, outcome: ok ? "ok" : "error" }, ms / 1000);
   }
 
+  /** Counts the rows each sweep changed. */
   recordSweep(result: SweepResult): void {
     for (const [sweep, rows] of Object.entries(result)) this.sweepRows.inc({ sweep }, rows);
   }

@@ -4,6 +4,7 @@
  */
 import { type Dialog as DialogRecord, NotFoundError } from "@convo/core";
 import {
+  ANALYTICS_REPORTS,
   AnalyticsQuery,
   CloseDialogBody,
   CreateDialogBody,
@@ -201,6 +202,7 @@ export async function dialogRoutes(app: App, { convo }: RouteDeps): Promise<void
           tags: ["analytics"],
           summary: `Dialog analytics: ${report} (admin keys; by env and created_at range)`,
           querystring: AnalyticsQuery,
+          response: { 200: ANALYTICS_REPORTS[report], ...errorResponses },
         },
       },
       async (request) => {

@@ -19,6 +19,7 @@ import {
   StreamQuery,
 } from "@convo/protocol";
 import type { FastifyRequest } from "fastify";
+import { z } from "zod";
 import { jsonify } from "../json.js";
 import { type SseRegistry, streamSse } from "../sse.js";
 import type { StreamLimiter } from "../stream-limits.js";
@@ -164,11 +165,13 @@ export async function runRoutes(app: App, { convo, sse, shutdown, streams, idleT
   app.get(
     "/v1/runs/:runId/stream",
     {
+      config: { sse: true },
       schema: {
         tags: ["runs"],
         summary: "Server-sent events of a run (id = seq); resumes after Last-Event-ID; ends after the terminal event",
         params: RunIdParams,
         querystring: StreamQuery,
+        response: { 204: z.null().describe("The run has ended and nothing is left after Last-Event-ID"), ...errorResponses },
       },
     },
     async (request, reply) => {
@@ -178,7 +181,7 @@ export async function runRoutes(app: App, { convo, sse, shutdown, streams, idleT
       // makes a browser's EventSource stop reconnecting (it would every 3 s for ever).
       // Throws NotFoundError before any byte is sent, so a wrong id is a plain 404.
       const tail = await convo.runs.events(userId, request.params.runId, { after, limit: 1 });
-      if (tail.finished && tail.events.length === 0) return reply.status(204).send();
+      if (tail.finished && tail.events.length === 0) return reply.status(204).send(null);
       const release = streams.acquire(userId);
       try {
         const events = await convo.runs.follow(userId, request.params.runId, { after, signal: requestSignal(request, shutdown) });
@@ -210,12 +213,14 @@ export async function runRoutes(app: App, { convo, sse, shutdown, streams, idleT
   app.get(
     "/v1/conversations/:id/stream",
     {
+      config: { sse: true },
       schema: {
         tags: ["runs"],
         summary:
           "Follow a conversation live: new messages (event `message`, id = message seq) and its runs' events (event `run_event`)",
         params: IdParams,
         querystring: ConversationStreamQuery,
+        response: errorResponses,
       },
     },
     async (request, reply) => {
