@@ -16,7 +16,7 @@ import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { check, type Query } from "./check.js";
 import { startCluster } from "./cluster.js";
-import { Client, Ledger, sleep, userWorker } from "./load.js";
+import { Client, type FollowRecord, followSse, Ledger, sleep, userWorker } from "./load.js";
 import { SoakNode } from "./nodes.js";
 
 const args = process.argv.slice(2);
@@ -82,10 +82,43 @@ async function probeUser(url: string): Promise<string> {
   return ((await res.json()) as { id: string }).id;
 }
 
+interface FaultContext {
+  client: Client;
+  ledger: Ledger;
+  probe: string;
+  followers: Promise<void>[];
+}
+
+/**
+ * Starts a long run through `url` (so that node executes it), follows it by SSE from
+ * whichever node the client picks, and resolves once the run has streamed a few
+ * events: killing that node now kills it mid-run.
+ */
+async function runInFlight(url: string, ctx: FaultContext): Promise<void> {
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return (await res.json()) as Record<string, string>;
+  };
+  const conversation = await post(`/v1/users/${ctx.probe}/conversations`, {});
+  const content = "Tell me a long story about a cat who learns to sail. ".repeat(8);
+  const clientMessageId = `in-flight-${Date.now()}`;
+  const { runId } = await post(`/v1/conversations/${conversation.id}/runs`, { content, clientMessageId });
+  ctx.ledger.runs.add(runId as string);
+  ctx.ledger.acks.push({ userId: ctx.probe, clientMessageId, conversationId: conversation.id as string, seq: 1, content });
+  const record: FollowRecord = { runId: runId as string, seen: [], reconnects: 0, via: "sse", finished: false };
+  ctx.ledger.follows.push(record);
+  ctx.followers.push(followSse(ctx.client, runId as string, record, () => false));
+  for (let i = 0; i < 100 && record.seen.length < 3; i++) await sleep(50);
+}
+
 /** Runs the load while `faults` are injected one after the other; answers the ledger and the faults. */
 async function loadWithFaults(
   urls: string[],
-  faults: { name: string; inject: () => Promise<void> | void }[],
+  faults: { name: string; inject: (ctx: FaultContext) => Promise<void> | void }[],
 ): Promise<{ ledger: Ledger; done: Fault[]; loadMs: number }> {
   const ledger = new Ledger();
   const client = new Client(urls, ledger);
@@ -94,10 +127,11 @@ async function loadWithFaults(
   const workers = Array.from({ length: WORKERS }, (_, i) => userWorker(client, ledger, i, () => stopping));
   const probe = await probeUser(urls[0] as string);
   const done: Fault[] = [];
+  const followers: Promise<void>[] = [];
   for (const fault of faults) {
     await sleep(PHASE_S * 1000);
     const start = Date.now();
-    await fault.inject();
+    await fault.inject({ client, ledger, probe, followers });
     const causeEnded = Date.now();
     const recoveryMs = await recovery(urls, probe, start);
     const afterCauseMs = recoveryMs - (causeEnded - start);
@@ -108,7 +142,7 @@ async function loadWithFaults(
   }
   await sleep(PHASE_S * 1000);
   stopping = true;
-  await Promise.all(workers);
+  await Promise.all([...workers, ...followers]);
   return { ledger, done, loadMs: Date.now() - started };
 }
 
@@ -206,7 +240,8 @@ async function soakPostgres(): Promise<number> {
       [
         {
           name: "kill -9 of node a mid-run, restart",
-          inject: async () => {
+          inject: async (ctx) => {
+            await runInFlight(a.url, ctx);
             a.kill9();
             await sleep(500);
             await a.start();
@@ -256,7 +291,8 @@ async function soakPglite(): Promise<number> {
       [
         {
           name: "kill -9 of the node, restart on the same directory",
-          inject: async () => {
+          inject: async (ctx) => {
+            await runInFlight(node.url, ctx);
             node.kill9();
             await sleep(500);
             await node.start();
