@@ -126,6 +126,18 @@ export class DatabaseUnavailableError extends ConvoError {
 }
 
 /**
+ * No credentials, or credentials that are not valid (401).
+ *
+ * @example
+ * throw new UnauthorizedError("token is not valid or has expired", { cause: joseError });
+ */
+export class UnauthorizedError extends ConvoError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super("UNAUTHORIZED", 401, message, options);
+  }
+}
+
+/**
  * This node is shutting down and starts no new runs (503: retry on another node).
  * Thrown by `convo.runs.start` once `convo.close()` has begun.
  *

@@ -45,6 +45,7 @@ export {
   RateLimitError,
   RunFailure,
   type StopReason,
+  UnauthorizedError,
   ValidationError,
 } from "./errors.js";
 export { defaultRunsConfig, type RunsConfig } from "./runs/config.js";

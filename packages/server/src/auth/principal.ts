@@ -3,16 +3,12 @@
  * `sub`. In open mode (no key and no token secret configured, loopback only) every
  * caller is an admin.
  */
-import { ConvoError, NotFoundError } from "@convo/core";
+import { NotFoundError } from "@convo/core";
 
 export type Principal = { kind: "admin"; keyId: string | null } | { kind: "user"; userId: string };
 
-/** No or bad credentials (401). */
-export class UnauthorizedError extends ConvoError {
-  constructor(message: string) {
-    super("UNAUTHORIZED", 401, message);
-  }
-}
+/** No or bad credentials (401); the class lives with the others in the core's errors module. */
+export { UnauthorizedError } from "@convo/core";
 
 /**
  * The user a user-scoped path (`/v1/users/:userId/…`) may act for. Another user's id

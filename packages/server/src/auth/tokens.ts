@@ -66,9 +66,9 @@ export class TokenVerifier {
         (error as { code?: string }).code === "ERR_JWT_CLAIM_VALIDATION_FAILED" &&
         (error as { claim?: string }).claim === "exp"
       ) {
-        throw new UnauthorizedError("token has no expiry (exp is required)");
+        throw new UnauthorizedError("token has no expiry (exp is required)", { cause: error });
       }
-      throw new UnauthorizedError("token is not valid or has expired");
+      throw new UnauthorizedError("token is not valid or has expired", { cause: error });
     }
   }
 }
