@@ -16,6 +16,7 @@ export const ENTRY_POINTS = [
   "packages/core/src/index.ts",
   "packages/core/src/internal.ts",
   "packages/server/src/index.ts",
+  "packages/client/src/index.ts",
 ];
 
 export interface Gap {

@@ -24,7 +24,14 @@ export type { DialogUpdate } from "./dialogs/validation.js";
 export type * from "./keys/types.js";
 export type * from "./messages/types.js";
 export type { ConversationFeedItem, ConversationFollowOptions } from "./runs/conversation-feed.js";
-export type { EventsOptions, FollowOptions, StartRunInput, StartRunResult, WaitOptions } from "./runs/service.js";
+export type {
+  EventsOptions,
+  FollowOptions,
+  RegenerateRunInput,
+  StartRunInput,
+  StartRunResult,
+  WaitOptions,
+} from "./runs/service.js";
 export type * from "./runs/types.js";
 export type * from "./state/types.js";
 export type * from "./sweeps/types.js";

@@ -12,6 +12,7 @@
  */
 
 // The shapes, by resource.
+export * from "./chat.js";
 export * from "./common.js";
 export * from "./context.js";
 export * from "./conversations.js";

@@ -76,11 +76,16 @@ export const EventPage = z.object({
   finished: z.boolean(),
 });
 
+/** A stream token (`POST /v1/stream-tokens`), for clients that cannot send Authorization (EventSource). */
+export const AccessToken = z.string().max(2000).optional().describe("A stream token (POST /v1/stream-tokens); never an API key");
+
 export const StreamQuery = z.strictObject({
+  access_token: AccessToken,
   after: QuerySeq.optional().describe("Resume after this seq (Last-Event-ID wins when both are sent)"),
 });
 
 export const ConversationStreamQuery = z.strictObject({
+  access_token: AccessToken,
   afterSeq: QuerySeq.optional().describe("Replay messages after this seq (default: only new ones)"),
 });
 

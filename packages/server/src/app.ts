@@ -12,6 +12,8 @@ import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { TokenVerifier } from "./auth/tokens.js";
+import { chatRoutes } from "./chat/routes.js";
+import { StreamTokens } from "./chat/stream-tokens.js";
 import { completeOperation } from "./openapi.js";
 import { authPlugin, isApiRoute } from "./plugins/auth.js";
 import { registerErrorHandler } from "./plugins/error-handler.js";
@@ -53,6 +55,8 @@ export interface AppOptions {
   /** Pino logger options, or false for none. */
   logger?: FastifyServerOptions["logger"];
   metrics?: Metrics;
+  /** Key material of stream tokens (default: `jwtSecret`; without either, a random per-process key). */
+  streamTokenSecret?: string;
   /** Force open mode on or off; by default open = no API key and no token secret. */
   open?: boolean;
 }
@@ -175,7 +179,8 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   await app.register(swaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(authPlugin, { apiKeys, tokens, open, failureLimit: options.authFailureLimit });
+  const streamTokens = new StreamTokens(options.streamTokenSecret ?? options.jwtSecret);
+  await app.register(authPlugin, { apiKeys, tokens, open, streamTokens, failureLimit: options.authFailureLimit });
   await app.register(rateLimit, {
     global: true,
     timeWindow: 60_000,
@@ -222,6 +227,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     await contextRoutes(typed, deps);
     await runRoutes(typed, { ...deps, sse, shutdown: shutdown.signal, streams, idleTimeoutMs });
     await dialogRoutes(typed, deps);
+    await chatRoutes(typed, { ...deps, streamTokens, shutdown: shutdown.signal });
   });
   return { app, metrics, open, sse, streams };
 }

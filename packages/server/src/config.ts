@@ -15,6 +15,8 @@ export interface ServerConfig {
   bodyLimit: number;
   /** HS256 secret for end-user tokens. */
   jwtSecret?: string;
+  /** Key material of stream tokens (`?access_token=`); default `jwtSecret`. Set it on every node. */
+  streamTokenSecret?: string;
   /** JWKS URL for end-user tokens signed elsewhere. */
   jwksUrl?: string;
   jwtIssuer?: string;
@@ -85,6 +87,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     port: int(env.PORT, 8787),
     bodyLimit: int(env.CONVO_BODY_LIMIT, 1024 * 1024),
     jwtSecret: env.CONVO_JWT_SECRET || undefined,
+    streamTokenSecret: env.CONVO_STREAM_TOKEN_SECRET || undefined,
     jwksUrl: env.CONVO_JWKS_URL || undefined,
     jwtIssuer: env.CONVO_JWT_ISSUER || undefined,
     jwtAudience: env.CONVO_JWT_AUDIENCE || undefined,

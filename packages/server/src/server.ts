@@ -8,6 +8,7 @@
  */
 import { type Convo, openConvo } from "@convo/core";
 import { buildApp } from "./app.js";
+import { redactAccessToken } from "./chat/stream-tokens.js";
 import type { ServerConfig } from "./config.js";
 import type { App } from "./routes/types.js";
 import { StartupError } from "./startup-error.js";
@@ -17,6 +18,29 @@ export { StartupError };
 import { SweepScheduler } from "./scheduler.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+/**
+ * Pino options of the server: credentials never reach the logs — the Authorization
+ * and Cookie headers are redacted, and a stream token in the URL (`?access_token=`)
+ * is replaced before the request line is logged.
+ */
+export function loggerOptions(level: string) {
+  return {
+    level,
+    redact: ["req.headers.authorization", "req.headers.cookie"],
+    serializers: {
+      req(req: { method: string; url: string; headers: Record<string, unknown>; ip?: string; socket?: { remotePort?: number } }) {
+        return {
+          method: req.method,
+          url: redactAccessToken(req.url),
+          headers: req.headers,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        };
+      },
+    },
+  };
+}
 
 export interface RunningServer {
   app: App;
@@ -96,16 +120,14 @@ export async function openDatabase(
  * process.once("SIGTERM", () => void server.close());
  */
 export async function startServer(config: ServerConfig, options: { convo?: Convo } = {}): Promise<RunningServer> {
-  const logger = {
-    level: config.logLevel,
-    redact: ["req.headers.authorization", "req.headers.cookie"],
-  };
+  const logger = loggerOptions(config.logLevel);
   const convo = options.convo ?? (await openDatabase(config));
   const { app, metrics, open, sse, streams } = await buildApp({
     convo,
     logger,
     bodyLimit: config.bodyLimit,
     jwtSecret: config.jwtSecret,
+    streamTokenSecret: config.streamTokenSecret,
     jwksUrl: config.jwksUrl,
     jwtIssuer: config.jwtIssuer,
     jwtAudience: config.jwtAudience,

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
-const PACKAGES = ["protocol", "core", "server"];
+const PACKAGES = ["protocol", "core", "server", "client"];
 
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, {
@@ -44,6 +44,7 @@ describe("packed packages", () => {
 import type { Conversation } from "@convo/core/types";
 import { AppendMessageBody, LIMITS, type Message as WireMessage } from "@convo/protocol";
 import { buildApp } from "@convo/server";
+import { createConvoClient, ConvoApiError } from "@convo/client";
 
 const body = AppendMessageBody.parse({ role: "user", content: "Привет!" });
 const convo = await openConvo({ dataDir: "memory://" });
@@ -51,7 +52,9 @@ const { user } = await convo.users.create({ externalId: "tg:1" });
 const { message, conversation }: { message: Message; conversation: Conversation } = await convo.messages.appendToCurrent(user.id, body);
 const wire: Pick<WireMessage, "seq"> = { seq: message.seq };
 const context = await convo.context.load(user.id);
-console.log(JSON.stringify({ seq: wire.seq, title: conversation.title, history: context.conversationHistory.length, limit: LIMITS.titleLength, app: typeof buildApp }));
+const client = createConvoClient({ baseUrl: "http://127.0.0.1:1", retry: { retries: 0 } });
+const offline = await client.ops.health().catch((error: unknown) => (error instanceof ConvoApiError ? error.code : "?"));
+console.log(JSON.stringify({ seq: wire.seq, title: conversation.title, history: context.conversationHistory.length, limit: LIMITS.titleLength, app: typeof buildApp, client: offline }));
 await convo.close();
 `,
     );
@@ -89,7 +92,7 @@ await convo.close();
       scratch,
     );
     const printed = JSON.parse(run(process.execPath, ["out/consumer.js"], scratch).trim());
-    expect(printed).toEqual({ seq: 1, title: "Привет!", history: 1, limit: 30, app: "function" });
+    expect(printed).toEqual({ seq: 1, title: "Привет!", history: 1, limit: 30, app: "function", client: "NETWORK_ERROR" });
     // The installed bin runs built JavaScript.
     expect(run(process.execPath, [join(scratch, "node_modules/@convo/server/bin/convo.js"), "--help"], scratch)).toContain(
       "Usage: convo",

@@ -1,5 +1,5 @@
 /** SQL for messages: the gap-free, idempotent append and the reads. */
-import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
 import { type ConversationRow, conversationFromRaw } from "../conversations/types.js";
 import { type Db, queryRows } from "../db/engine.js";
 import { conversations, messages } from "../db/schema.js";
@@ -65,7 +65,7 @@ export class MessagesRepository {
       sql`
       WITH ins AS (
         INSERT INTO ${m} (user_id, id, conversation_id, seq, role, content, parts, noise, client_message_id, run_id, created_at)
-        SELECT c.user_id, gen_random_uuid(), c.id, c.last_seq + 1, ${msg.role}, ${msg.content},
+        SELECT c.user_id, COALESCE(${msg.id ?? null}::uuid, gen_random_uuid()), c.id, c.last_seq + 1, ${msg.role}, ${msg.content},
                ${parts}::jsonb, ${msg.noise ?? false}, ${msg.clientMessageId ?? null}, ${msg.runId ?? null}::uuid,
                ${now}::timestamptz
         FROM ${conversations} c
@@ -95,6 +95,24 @@ export class MessagesRepository {
       .select()
       .from(m)
       .where(and(eq(m.userId, userId), eq(m.clientMessageId, clientMessageId)))
+      .limit(1);
+    return rows[0];
+  }
+
+  /** The conversation's user message `id` (when given) or its last user message. */
+  async lastUserMessage(userId: string, conversationId: string, id?: string): Promise<MessageRow | undefined> {
+    const rows = await this.db
+      .select()
+      .from(m)
+      .where(
+        and(
+          eq(m.userId, userId),
+          eq(m.conversationId, conversationId),
+          eq(m.role, "user"),
+          id === undefined ? undefined : eq(m.id, id),
+        ),
+      )
+      .orderBy(desc(m.seq))
       .limit(1);
     return rows[0];
   }

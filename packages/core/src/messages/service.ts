@@ -113,13 +113,14 @@ export class MessagesService {
     userId: string,
     conversationId: string,
     msg: MessageInput,
-    options: { withConversation?: boolean } = {},
+    options: { withConversation?: boolean; id?: string } = {},
   ): Promise<AppendInResult> {
     const appended = await uow.messages.append(
       {
         userId,
         conversationId,
         ...msg,
+        id: options.id,
         autoTitle: msg.role === "user" ? heuristicTitle(msg.content) : null,
         now: uow.now,
       },

@@ -17,6 +17,8 @@ export interface NewMessage {
   noise?: boolean;
   clientMessageId?: string | null;
   runId?: string | null;
+  /** The message's id; default a random UUID (a run's answer takes the run's id, known from its start). */
+  id?: string;
   /** Title to give the conversation if it has none yet (first user message). */
   autoTitle?: string | null;
   now: Date;

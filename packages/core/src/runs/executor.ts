@@ -203,7 +203,10 @@ export class RunExecutor {
     if (signal.aborted) return { kind: "stopped" };
 
     const model = await this.deps.models.resolve(run.model ?? this.deps.models.defaultModel);
-    const prompt = buildPrompt(config.systemPrompt, context);
+    const regenerate = (run.options as { regenerate?: boolean }).regenerate === true;
+    const prompt = buildPrompt(config.systemPrompt, context, {
+      upToMessageId: regenerate ? (run.userMessageId ?? undefined) : undefined,
+    });
     const toolContext: RunToolContext = {
       userId: run.userId,
       conversationId: run.conversationId,
@@ -376,11 +379,14 @@ export class RunExecutor {
     const model = run.model ?? this.deps.models.defaultModel;
     const committed = await this.deps.store
       .transaction(async (uow) => {
-        const { message } = await this.deps.messages.appendIn(uow, run.userId, run.conversationId, {
-          role: "assistant",
-          content: finalText,
-          runId: run.id,
-        });
+        // The answer takes the run's id, so a client knows it from the start (the AI SDK's `start` chunk).
+        const { message } = await this.deps.messages.appendIn(
+          uow,
+          run.userId,
+          run.conversationId,
+          { role: "assistant", content: finalText, runId: run.id },
+          { id: run.id },
+        );
         const done: NewRunEvent = {
           type: "done",
           content: finalText,

@@ -16,8 +16,14 @@ export interface RunContextLoader {
 export interface RunMessageWriter {
   /** Checks and normalises a message input (throws a ValidationError). */
   check(input: MessageInput): MessageInput;
-  /** Appends an already checked message inside `uow`. */
-  appendIn(uow: UnitOfWork, userId: string, conversationId: string, input: MessageInput): Promise<AppendResult>;
+  /** Appends an already checked message inside `uow` (`id`: the message's id, default random). */
+  appendIn(
+    uow: UnitOfWork,
+    userId: string,
+    conversationId: string,
+    input: MessageInput,
+    options?: { id?: string },
+  ): Promise<AppendResult>;
 }
 
 /** Finds the user's earlier messages, for the built-in `search_history` tool. */

@@ -137,6 +137,8 @@ export class RunsRepository {
       .select()
       .from(r)
       .where(and(eq(r.userId, userId), eq(r.conversationId, conversationId), eq(r.userMessageId, userMessageId)))
+      // The run the message started, not a later regeneration of its answer.
+      .orderBy(asc(r.createdAt))
       .limit(1);
     return rows[0];
   }

@@ -14,8 +14,8 @@ import type { BackgroundErrorHandler } from "../background/types.js";
 import type { Page } from "../cursor.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import { ConflictError, NodeShuttingDownError, NotFoundError, RateLimitError, ValidationError } from "../errors.js";
-import type { Message } from "../messages/index.js";
-import type { Store } from "../store.js";
+import { type Message, toMessage } from "../messages/index.js";
+import type { Store, UnitOfWork } from "../store.js";
 import { assertUuid, intInRange } from "../validation.js";
 import type { RunsConfig } from "./config.js";
 import type { ConversationFeed } from "./conversation-feed.js";
@@ -37,6 +37,14 @@ export interface StartRunInput {
   /** Model id (`offline`, `openai:gpt-4o-mini`…); default: the configured default model. */
   model?: string;
   /** Whether and which tools the model may call (default `auto`). */
+  toolChoice?: RunToolChoice;
+}
+
+export interface RegenerateRunInput {
+  /** The user message to answer again; default: the conversation's last user message. */
+  userMessageId?: string;
+  /** Model id; default: the configured default model. */
+  model?: string;
   toolChoice?: RunToolChoice;
 }
 
@@ -161,7 +169,7 @@ export class RunsService {
     const model = this.deps.models.check(input.model ?? this.deps.models.defaultModel);
     const toolChoice = checkToolChoice(input.toolChoice);
     if (this.deps.executor.closed) throw new NodeShuttingDownError();
-    const { store, config, executor, leases, bus } = this.deps;
+    const { store } = this.deps;
     const startedAt = performance.now();
     this.#starting += 1;
     try {
@@ -181,62 +189,117 @@ export class RunsService {
             },
           );
         }
-        if (executor.size + this.#starting > config.maxRunsPerNode) {
-          throw new RateLimitError(`This node runs ${config.maxRunsPerNode} runs already; retry shortly`, {
-            limit: "node",
-            max: config.maxRunsPerNode,
-          });
-        }
-        const first: NewRunEvent = {
-          type: "thinking",
-          content: null,
-          data: { phase: "started", model, userMessageId: message.id },
-        };
-        const row = await uow.runs.insertRunning(
-          {
-            userId: uid,
-            conversationId: cid,
-            userMessageId: message.id,
-            model,
-            options: toolChoice === undefined ? { model } : { model, toolChoice },
-            nodeId: config.nodeId,
-            leaseExpiresAt: leases.leaseFrom(uow.now),
-            maxPerUser: config.maxRunsPerUser,
-            now: uow.now,
-          },
-          first,
-        );
-        if (!row) {
-          const running = await uow.runs.findRunning(uid, cid);
-          if (running) {
-            throw new ConflictError(
-              "RUN_IN_PROGRESS",
-              "A run is already running in this conversation; wait for it or cancel it",
-              {
-                runId: running.id,
-              },
-            );
-          }
-          throw new RateLimitError(`You have ${config.maxRunsPerUser} runs running already; wait for one to finish`, {
-            limit: "user",
-            max: config.maxRunsPerUser,
-          });
-        }
-        uow.afterCommit(async () => {
-          // Announced before the executor can store more, so followers hear of the
-          // message and the run in the order they happened.
-          await bus.publishQuietly([
-            { kind: "message", userId: uid, conversationId: cid, seq: message.seq },
-            { kind: "run", userId: uid, runId: row.id, conversationId: cid, seq: 1, type: "thinking" },
-          ]);
-          executor.launch(row, startedAt);
-          leases.start();
-        });
-        return { run: toRun(row), message, created: true };
+        const run = await this.#insertRun(uow, uid, cid, message, model, toolChoice, {}, startedAt);
+        return { run, message, created: true };
       });
     } finally {
       this.#starting -= 1;
     }
+  }
+
+  /**
+   * Starts a new run that answers an earlier user message again (the AI SDK's
+   * "regenerate"): no message is appended; the model sees the conversation up to that
+   * message. The previous answer stays stored (nothing is deleted); the new answer is
+   * appended after it when the run is done. `userMessageId` defaults to the
+   * conversation's last user message. Same rules and errors as `start`.
+   *
+   * @example
+   * const { run } = await convo.runs.regenerate(userId, conversationId);
+   */
+  async regenerate(userId: string, conversationId: string, input: RegenerateRunInput = {}): Promise<StartRunResult> {
+    const uid = assertUuid("userId", userId);
+    const cid = assertUuid("conversationId", conversationId);
+    const wanted = input.userMessageId === undefined ? undefined : assertUuid("userMessageId", input.userMessageId);
+    const model = this.deps.models.check(input.model ?? this.deps.models.defaultModel);
+    const toolChoice = checkToolChoice(input.toolChoice);
+    if (this.deps.executor.closed) throw new NodeShuttingDownError();
+    const startedAt = performance.now();
+    this.#starting += 1;
+    try {
+      return await this.deps.store.transaction(async (uow) => {
+        if (!(await uow.users.lock(uid))) throw new NotFoundError("conversation", cid);
+        const conversation = await uow.conversations.find(uid, cid);
+        if (!conversation) throw new NotFoundError("conversation", cid);
+        if (conversation.closedAt) {
+          throw new ConflictError("CONVERSATION_CLOSED", "The conversation is closed; start a new one", { conversationId: cid });
+        }
+        const row = await uow.messages.lastUserMessage(uid, cid, wanted);
+        if (!row) {
+          throw wanted
+            ? new NotFoundError("message", wanted)
+            : new ConflictError("NOTHING_TO_REGENERATE", "The conversation has no user message to answer again");
+        }
+        const message = toMessage(row);
+        const run = await this.#insertRun(uow, uid, cid, message, model, toolChoice, { regenerate: true }, startedAt);
+        return { run, message, created: true };
+      });
+    } finally {
+      this.#starting -= 1;
+    }
+  }
+
+  /** Stores a running run answering `message` with its first event; launches it after the commit. */
+  async #insertRun(
+    uow: UnitOfWork,
+    uid: string,
+    cid: string,
+    message: Message,
+    model: string,
+    toolChoice: RunToolChoice | undefined,
+    extra: Record<string, unknown>,
+    startedAt: number,
+  ): Promise<Run> {
+    const { config, executor, leases, bus } = this.deps;
+    if (executor.size + this.#starting > config.maxRunsPerNode) {
+      throw new RateLimitError(`This node runs ${config.maxRunsPerNode} runs already; retry shortly`, {
+        limit: "node",
+        max: config.maxRunsPerNode,
+      });
+    }
+    const first: NewRunEvent = {
+      type: "thinking",
+      content: null,
+      data: { phase: "started", model, userMessageId: message.id },
+    };
+    const row = await uow.runs.insertRunning(
+      {
+        userId: uid,
+        conversationId: cid,
+        userMessageId: message.id,
+        model,
+        options: toolChoice === undefined ? { model, ...extra } : { model, toolChoice, ...extra },
+        nodeId: config.nodeId,
+        leaseExpiresAt: leases.leaseFrom(uow.now),
+        maxPerUser: config.maxRunsPerUser,
+        now: uow.now,
+      },
+      first,
+    );
+    if (!row) {
+      const running = await uow.runs.findRunning(uid, cid);
+      if (running) {
+        throw new ConflictError("RUN_IN_PROGRESS", "A run is already running in this conversation; wait for it or cancel it", {
+          runId: running.id,
+        });
+      }
+      throw new RateLimitError(`You have ${config.maxRunsPerUser} runs running already; wait for one to finish`, {
+        limit: "user",
+        max: config.maxRunsPerUser,
+      });
+    }
+    uow.afterCommit(async () => {
+      // Announced before the executor can store more, so followers hear of the
+      // message and the run in the order they happened.
+      const run = { kind: "run", userId: uid, runId: row.id, conversationId: cid, seq: 1, type: "thinking" } as const;
+      // A regeneration appended no message: only the run is news.
+      await bus.publishQuietly(
+        extra.regenerate ? [run] : [{ kind: "message", userId: uid, conversationId: cid, seq: message.seq }, run],
+      );
+      executor.launch(row, startedAt);
+      leases.start();
+    });
+    return toRun(row);
   }
 
   /** The run, or NotFoundError (also when it is another user's). */

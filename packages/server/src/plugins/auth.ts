@@ -16,6 +16,7 @@ import { ApiKeyCache } from "../auth/api-key-cache.js";
 import { AuthFailureLimiter } from "../auth/failure-limiter.js";
 import { type Principal, UnauthorizedError } from "../auth/principal.js";
 import type { TokenVerifier } from "../auth/tokens.js";
+import { STREAM_ROUTES, type StreamTokens } from "../chat/stream-tokens.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -30,6 +31,8 @@ export interface AuthOptions {
   open: boolean;
   /** Failed authentications per client address per minute before 429 (default 30). */
   failureLimit?: number;
+  /** Short-lived tokens accepted as `?access_token=` on the GET stream routes. */
+  streamTokens: StreamTokens;
 }
 
 const OPEN: Principal = { kind: "admin", keyId: null };
@@ -53,6 +56,8 @@ export const authPlugin = fp(async (app: FastifyInstance, options: AuthOptions) 
 
   const authenticate = async (request: FastifyRequest): Promise<Principal> => {
     const header = request.headers.authorization;
+    const accessToken = (request.query as Record<string, unknown> | undefined)?.access_token;
+    if (!header && accessToken !== undefined) return streamPrincipal(request, options.streamTokens, accessToken);
     if (!header) {
       if (options.open) return OPEN;
       throw new UnauthorizedError("Authorization: Bearer <api key or user token> is required");
@@ -85,3 +90,20 @@ export const authPlugin = fp(async (app: FastifyInstance, options: AuthOptions) 
     if (isApiRoute(request) && !request.principal) throw new UnauthorizedError("the request is not authenticated");
   });
 });
+
+/**
+ * The principal of a request authenticated by `?access_token=`: only on the GET stream
+ * route the token was minted for, decided by the matched route pattern and its
+ * parameters (never by the URL text).
+ */
+async function streamPrincipal(request: FastifyRequest, tokens: StreamTokens, accessToken: unknown): Promise<Principal> {
+  const route = request.method === "GET" ? STREAM_ROUTES.get(request.routeOptions.url ?? "") : undefined;
+  if (!route) throw new UnauthorizedError("access_token is accepted on the GET stream routes only; send Authorization");
+  if (typeof accessToken !== "string") throw new UnauthorizedError("access_token must be given once");
+  const grant = await tokens.verify(accessToken);
+  const named = String((request.params as Record<string, unknown>)[route.param] ?? "").toLowerCase();
+  if (grant.scope !== route.scope || grant.id !== named) {
+    throw new UnauthorizedError(`access_token was minted for another ${grant.scope}`);
+  }
+  return { kind: "user", userId: grant.userId };
+}

@@ -36,7 +36,7 @@ export interface RunRouteDeps extends RouteDeps {
   idleTimeoutMs: number;
 }
 
-const runJson = (run: Run) =>
+export const runJson = (run: Run) =>
   jsonify({
     id: run.id,
     userId: run.userId,
@@ -56,7 +56,7 @@ const runJson = (run: Run) =>
   });
 
 /** Aborted when the client goes away or the server shuts down. */
-function requestSignal(request: FastifyRequest, shutdown: AbortSignal): AbortSignal {
+export function requestSignal(request: FastifyRequest, shutdown: AbortSignal): AbortSignal {
   const gone = new AbortController();
   request.raw.once("close", () => gone.abort());
   return AbortSignal.any([gone.signal, shutdown]);
