@@ -227,7 +227,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     await contextRoutes(typed, deps);
     await runRoutes(typed, { ...deps, sse, shutdown: shutdown.signal, streams, idleTimeoutMs });
     await dialogRoutes(typed, deps);
-    await chatRoutes(typed, { ...deps, streamTokens, shutdown: shutdown.signal });
+    await chatRoutes(typed, { ...deps, streamTokens, shutdown: shutdown.signal, streams });
   });
   return { app, metrics, open, sse, streams };
 }
