@@ -27,6 +27,7 @@ import type {
   GoalsReport,
   ListConversationsQuery,
   ListRunsQuery,
+  ListUsersQuery,
   Message,
   MessageList,
   MessagesQuery,
@@ -49,6 +50,7 @@ import type {
   StylesReport,
   UpdateDialogBody,
   User,
+  UserList,
 } from "@convo/protocol";
 import {
   type ConversationItem,
@@ -168,6 +170,9 @@ export function createConvoClient(options: ConvoClientOptions = {}) {
       /** Creates a user, or answers the one with this `externalId` (safe to retry with one). */
       create: (body: CreateUserBody = {}, opts: RequestOptions = {}) =>
         call<User>({ method: "POST", path: "/v1/users", body, idempotent: body.externalId !== undefined, ...opts }),
+      /** All users, newest first, by cursor (admin keys; an operator's user picker). */
+      list: (query: ListUsersQuery = {}, opts: RequestOptions = {}) =>
+        call<UserList>({ method: "GET", path: "/v1/users", query, ...opts }),
       get: (userId: string, opts: RequestOptions = {}) =>
         call<User>({ method: "GET", path: `/v1/users/${enc(userId)}`, ...opts }),
       update: (userId: string, body: PatchUserBody, opts: RequestOptions = {}) =>

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ClientId, IsoTime, Uuid } from "./common.js";
+import { ClientId, IsoTime, QueryInt, Uuid } from "./common.js";
 
 const Profile = z.record(z.string(), z.unknown()).describe("Free-form JSON object");
 
@@ -22,7 +22,16 @@ export const CreateUserBody = z.strictObject({
 
 export const PatchUserBody = CreateUserBody;
 
+export const ListUsersQuery = z.strictObject({
+  limit: QueryInt(1, 100).optional(),
+  cursor: z.string().max(400).optional(),
+});
+
+export const UserList = z.object({ users: z.array(User), hasMore: z.boolean(), nextCursor: z.string().nullable() });
+
 // The types of the schemas above, for handlers and clients.
 export type User = z.infer<typeof User>;
 export type CreateUserBody = z.infer<typeof CreateUserBody>;
 export type PatchUserBody = z.infer<typeof PatchUserBody>;
+export type ListUsersQuery = z.infer<typeof ListUsersQuery>;
+export type UserList = z.infer<typeof UserList>;

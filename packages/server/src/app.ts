@@ -18,6 +18,7 @@ import { completeOperation } from "./openapi.js";
 import { authPlugin, isApiRoute } from "./plugins/auth.js";
 import { registerErrorHandler } from "./plugins/error-handler.js";
 import { Metrics } from "./plugins/metrics.js";
+import { isAppNavigation, registerWeb } from "./plugins/web.js";
 import { contextRoutes } from "./routes/context.js";
 import { conversationRoutes } from "./routes/conversations.js";
 import { dialogRoutes } from "./routes/dialogs.js";
@@ -59,6 +60,8 @@ export interface AppOptions {
   streamTokenSecret?: string;
   /** Force open mode on or off; by default open = no API key and no token secret. */
   open?: boolean;
+  /** The built web app served at `/` (default: `@convo/web`'s `dist/`); false = none. */
+  webRoot?: string | false;
 }
 
 export interface BuiltApp {
@@ -116,7 +119,15 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  registerErrorHandler(app);
+  // A browser opening one of the web app's own routes (`/c/<id>`) gets the app.
+  let serveApp = false;
+  registerErrorHandler(app, {
+    fallback: (request, reply) => {
+      if (!serveApp || !isAppNavigation(request.method, request.url, request.headers.accept)) return false;
+      reply.header("cache-control", "no-cache").sendFile("index.html");
+      return true;
+    },
+  });
 
   // Fastify decodes a JSON body leniently: invalid UTF-8 would be stored as U+FFFD.
   // Refuse it instead, so text is stored exactly as sent or not at all.
@@ -215,6 +226,9 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     // A retry hint first: EventSource reconnects after it (to another node).
     sse.closeAll({ retryMs: 1000 });
   });
+
+  const webRoot = options.webRoot ?? (await import("@convo/web")).webRoot;
+  if (webRoot !== false) serveApp = await registerWeb(app, { root: webRoot });
 
   const deps = { convo };
   await app.register(async (scope) => {

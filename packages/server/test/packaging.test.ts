@@ -35,6 +35,14 @@ describe("packed packages", () => {
       expect(info?.files.some((f) => f.path.startsWith("test/"))).toBe(false);
       return join(scratch, info!.filename);
     });
+    // The web app ships built (the server serves its dist/), with no run-time dependencies.
+    const [web] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", scratch], join(root, "packages", "web"))) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
+    expect(web?.files.some((f) => f.path === "dist/index.html")).toBe(true);
+    expect(web?.files.some((f) => f.path.startsWith("src/") || f.path.startsWith("test/"))).toBe(false);
+    tarballs.push(join(scratch, web!.filename));
     writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
     run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts", ...tarballs], scratch);
 
@@ -45,6 +53,7 @@ import type { Conversation } from "@convo/core/types";
 import { AppendMessageBody, LIMITS, type Message as WireMessage } from "@convo/protocol";
 import { buildApp } from "@convo/server";
 import { createConvoClient, ConvoApiError } from "@convo/client";
+import { webRoot } from "@convo/web";
 
 const body = AppendMessageBody.parse({ role: "user", content: "Привет!" });
 const convo = await openConvo({ dataDir: "memory://" });
@@ -54,7 +63,7 @@ const wire: Pick<WireMessage, "seq"> = { seq: message.seq };
 const context = await convo.context.load(user.id);
 const client = createConvoClient({ baseUrl: "http://127.0.0.1:1", retry: { retries: 0 } });
 const offline = await client.ops.health().catch((error: unknown) => (error instanceof ConvoApiError ? error.code : "?"));
-console.log(JSON.stringify({ seq: wire.seq, title: conversation.title, history: context.conversationHistory.length, limit: LIMITS.titleLength, app: typeof buildApp, client: offline }));
+console.log(JSON.stringify({ seq: wire.seq, title: conversation.title, history: context.conversationHistory.length, limit: LIMITS.titleLength, app: typeof buildApp, client: offline, web: typeof webRoot }));
 await convo.close();
 `,
     );
@@ -92,7 +101,15 @@ await convo.close();
       scratch,
     );
     const printed = JSON.parse(run(process.execPath, ["out/consumer.js"], scratch).trim());
-    expect(printed).toEqual({ seq: 1, title: "Привет!", history: 1, limit: 30, app: "function", client: "NETWORK_ERROR" });
+    expect(printed).toEqual({
+      seq: 1,
+      title: "Привет!",
+      history: 1,
+      limit: 30,
+      app: "function",
+      client: "NETWORK_ERROR",
+      web: "string",
+    });
     // The installed bin runs built JavaScript.
     expect(run(process.execPath, [join(scratch, "node_modules/@convo/server/bin/convo.js"), "--help"], scratch)).toContain(
       "Usage: convo",

@@ -1,5 +1,5 @@
 /** SQL for users. */
-import { eq, sql } from "drizzle-orm";
+import { desc, eq, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
 import { users } from "../db/schema.js";
 import type { UserRow } from "./types.js";
@@ -34,6 +34,19 @@ export class UsersRepository {
   async find(id: string): Promise<UserRow | undefined> {
     const rows = await this.db.select().from(users).where(eq(users.id, id)).limit(1);
     return rows[0];
+  }
+
+  /**
+   * A page of all users, newest first, keyset-paged by (created_at, id). Admin only
+   * (the web app's user picker); it reads across every user, so it is no hot path.
+   */
+  async page(limit: number, after?: { createdAt: string; id: string }): Promise<UserRow[]> {
+    return this.db
+      .select()
+      .from(users)
+      .where(after ? sql`(${users.createdAt}, ${users.id}) < (${after.createdAt}::timestamptz, ${after.id}::uuid)` : undefined)
+      .orderBy(desc(users.createdAt), desc(users.id))
+      .limit(limit + 1);
   }
 
   async findByExternalId(externalId: string): Promise<UserRow | undefined> {

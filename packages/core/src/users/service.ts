@@ -1,8 +1,10 @@
 /** Use cases for users. */
 import { LIMITS } from "@convo/protocol";
+import { decodeCursor, encodeCursor } from "../cursor.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
-import { assertJson, assertText, assertUuid } from "../validation.js";
+import type { Page } from "../types.js";
+import { assertJson, assertText, assertUuid, intInRange } from "../validation.js";
 import { toUser, type User, type UserInput } from "./types.js";
 
 function checkProfile(profile: unknown): Record<string, unknown> {
@@ -45,6 +47,31 @@ export class UsersService {
       const row = await uow.users.find(id);
       if (!row) throw new NotFoundError("user", id);
       return toUser(row);
+    });
+  }
+
+  /**
+   * A page of all users, newest first, with a keyset cursor: what an admin picks a user
+   * from (the web app's sign-in).
+   *
+   * @example
+   * const first = await convo.users.list({ limit: 50 });
+   * const next = first.nextCursor ? await convo.users.list({ limit: 50, cursor: first.nextCursor }) : undefined;
+   */
+  async list(options: { limit?: number; cursor?: string } = {}): Promise<Page<User>> {
+    const limit = intInRange("limit", options.limit, 1, 100, 50);
+    const scope = "users";
+    const at = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor);
+    return this.store.read(async (uow) => {
+      const rows = await uow.users.page(limit, at && { createdAt: at.updatedAt, id: at.id });
+      const items = rows.slice(0, limit).map(toUser);
+      const last = items[items.length - 1];
+      const hasMore = rows.length > limit;
+      return {
+        items,
+        hasMore,
+        nextCursor: hasMore && last ? encodeCursor(scope, { updatedAt: last.createdAt.toISOString(), id: last.id }) : null,
+      };
     });
   }
 

@@ -77,7 +77,13 @@ function toResponse(error: unknown): { status: number; body: Body } | undefined 
   return undefined;
 }
 
-export function registerErrorHandler(app: FastifyInstance): void {
+export function registerErrorHandler(
+  app: FastifyInstance,
+  options: {
+    /** Answers a request no route matched, when it can (the web app's client-side routes); false = the JSON 404. */
+    fallback?: (request: FastifyRequest, reply: FastifyReply) => boolean;
+  } = {},
+): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const response = toResponse(error);
     if (response) {
@@ -92,6 +98,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     });
   });
   app.setNotFoundHandler((request, reply) => {
+    if (options.fallback?.(request, reply)) return;
     reply
       .status(404)
       .send({ error: { code: "ROUTE_NOT_FOUND", message: `No route ${request.method} ${request.url.split("?")[0]}` } });

@@ -1,7 +1,7 @@
-/** Users: create (or find by externalId), read, update. */
+/** Users: create (or find by externalId), list (admin), read, update. */
 
 import { NotFoundError } from "@convo/core";
-import { CreateUserBody, errorResponses, PatchUserBody, User, UserIdParams } from "@convo/protocol";
+import { CreateUserBody, errorResponses, ListUsersQuery, PatchUserBody, User, UserIdParams, UserList } from "@convo/protocol";
 import { userScope } from "../auth/principal.js";
 import { jsonify } from "../json.js";
 import type { App, RouteDeps } from "./types.js";
@@ -22,6 +22,23 @@ export async function userRoutes(app: App, { convo }: RouteDeps): Promise<void> 
       if (request.principal.kind === "user") throw new NotFoundError("route");
       const { user, created } = await convo.users.create(request.body);
       return reply.status(created ? 201 : 200).send(jsonify(user));
+    },
+  );
+
+  app.get(
+    "/v1/users",
+    {
+      schema: {
+        tags: ["users"],
+        summary: "List all users, newest first (admin keys; the web app's user picker)",
+        querystring: ListUsersQuery,
+        response: { 200: UserList, ...errorResponses },
+      },
+    },
+    async (request) => {
+      if (request.principal.kind === "user") throw new NotFoundError("route");
+      const page = await convo.users.list(request.query);
+      return { users: jsonify(page.items), hasMore: page.hasMore, nextCursor: page.nextCursor };
     },
   );
 
