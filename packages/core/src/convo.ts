@@ -12,14 +12,26 @@ import { ConversationsService } from "./conversations/service.js";
 import type { Engine } from "./db/engine.js";
 import { AssistantAnalyticsService } from "./dialogs/analytics-service.js";
 import { AssistantSessionsService } from "./dialogs/service.js";
+import { ErasureService } from "./erasure/index.js";
+import { ExportService } from "./export/index.js";
 import { MessagesService } from "./messages/service.js";
+import type { ModelRegistry } from "./runs/models.js";
 import type { RunsService } from "./runs/service.js";
 import { createRuns, type RunsOptions } from "./runs/setup.js";
+import { SearchService } from "./search/index.js";
 import { sharedSecret } from "./secrets/repository.js";
 import { StateService } from "./state/service.js";
 import { Store, type UnitOfWork } from "./store.js";
+import {
+  extractiveSummary,
+  modelSummarizer,
+  type SummariesOptions,
+  SummariesService,
+  type Summarizer,
+} from "./summaries/index.js";
 import { SweepsService } from "./sweeps/service.js";
 import { UsersService } from "./users/service.js";
+import { type WebhooksOptions, WebhooksService } from "./webhooks/index.js";
 
 export interface ConvoOptions {
   /** PostgreSQL URL; when absent Convo runs embedded on PGlite. */
@@ -50,6 +62,10 @@ export interface ConvoOptions {
   cursorSecret?: string;
   /** Background runs: node id, limits, coalescing, leases, models, tools (see docs/runs.md). */
   runs?: RunsOptions;
+  /** Conversation summaries: the model that writes them, or your own summarizer (see docs/memory.md). */
+  summaries?: SummariesOptions;
+  /** Webhook delivery: retry schedule, timeout, concurrency, HTTP client. */
+  webhooks?: WebhooksOptions;
 }
 
 /**
@@ -106,11 +122,25 @@ export class Convo {
   readonly dialogs: AssistantSessionsService;
   /** Operator reports over dialogs (across users). */
   readonly dialogAnalytics: AssistantAnalyticsService;
+  /** Summaries of closed conversations and rolling summaries for token budgets. */
+  readonly summaries: SummariesService;
+  /** Full-text search over a user's own messages, titles and summaries. */
+  readonly search: SearchService;
+  /** Everything about a user as NDJSON, streamed in bounded memory. */
+  readonly exports: ExportService;
+  /** Erasing a user, with a receipt of the rows removed per table. */
+  readonly erasure: ErasureService;
+  /** Webhook subscriptions, the delivery log and the delivery pass. */
+  readonly webhooks: WebhooksService;
 
   constructor(
     readonly store: Store,
     lifecycle: Partial<LifecycleConfig> = {},
-    options: { runs?: RunsOptions } = {},
+    options: {
+      runs?: RunsOptions;
+      summaries?: SummariesOptions;
+      webhooks?: WebhooksOptions;
+    } = {},
   ) {
     this.lifecycle = { ...defaultLifecycle, ...lifecycle };
     this.users = new UsersService(store);
@@ -118,18 +148,41 @@ export class Convo {
     // Late-bound: the run feed that announces messages is created below.
     this.messages = new MessagesService(store, this.lifecycle, (message) => this.runs.feed.publishMessage(message));
     this.state = new StateService(store, this.conversations);
-    this.context = new ContextService(store, this.lifecycle);
-    this.runs = createRuns({
+    // The summarizer resolves its model when it runs: the registry is built with the
+    // runs below, and a provider that is not configured becomes a stored warning.
+    let models: ModelRegistry | undefined;
+    const summaryModel = options.summaries?.model ?? process.env.CONVO_SUMMARY_MODEL;
+    const summarizer: Summarizer =
+      options.summaries?.summarizer ??
+      (async (input) => {
+        const id = summaryModel || models?.defaultModel || "offline";
+        if (id === "offline" || !models) return extractiveSummary(input);
+        return modelSummarizer(await models.resolve(id))(input);
+      });
+    this.summaries = new SummariesService(store, {
+      summarizer,
+      onError: (error) => store.background.report(error, { source: "summary" }),
+    });
+    this.conversations.onClosed = (userId, conversationId) => this.summaries.summarizeSoon(userId, conversationId);
+    this.context = new ContextService(store, this.lifecycle, this.summaries);
+    this.search = new SearchService(store);
+    const built = createRuns({
       store,
       lifecycle: this.lifecycle,
       messages: this.messages,
       context: this.context,
-      history: { search: (userId, query, options) => this.context.searchHistory(userId, query, options) },
+      // The search_history tool searches with full-text search (stems, titles, summaries).
+      history: { search: (userId, query, options) => this.search.history(userId, query, options) },
       options: options.runs,
-    }).runs;
-    this.sweeps = new SweepsService(store, this.lifecycle, this.runs);
+    });
+    this.runs = built.runs;
+    models = built.models;
+    this.sweeps = new SweepsService(store, this.lifecycle, this.runs, this.summaries);
     this.dialogs = new AssistantSessionsService(store);
     this.dialogAnalytics = new AssistantAnalyticsService(store);
+    this.exports = new ExportService(store);
+    this.erasure = new ErasureService(store);
+    this.webhooks = new WebhooksService(store, options.webhooks);
   }
 
   /**
@@ -176,5 +229,9 @@ export async function openConvo(options: ConvoOptions = {}): Promise<Convo> {
     throw error;
   }
   const store = new Store(engine, { clock: options.clock, background, cursorSecret });
-  return new Convo(store, options.lifecycle, { runs: options.runs });
+  return new Convo(store, options.lifecycle, {
+    runs: options.runs,
+    summaries: options.summaries,
+    webhooks: options.webhooks,
+  });
 }

@@ -13,11 +13,16 @@ import { ConversationsRepository } from "./conversations/index.js";
 import type { Db, Engine } from "./db/engine.js";
 import { mapDatabaseError } from "./db/pg-errors.js";
 import { AssistantAnalyticsRepository, AssistantSessionsRepository, LegacyUsersRepository } from "./dialogs/index.js";
+import { ErasureRepository } from "./erasure/index.js";
+import { ExportRepository } from "./export/index.js";
 import { ApiKeysRepository } from "./keys/index.js";
 import { MessagesRepository } from "./messages/index.js";
 import { RunsRepository } from "./runs/index.js";
+import { SearchRepository } from "./search/index.js";
 import { StatesRepository } from "./state/index.js";
+import { SummariesRepository } from "./summaries/index.js";
 import { UsersRepository } from "./users/index.js";
+import { WebhooksRepository } from "./webhooks/index.js";
 
 /**
  * One unit of work: a transaction (or one autocommit statement) and its repositories.
@@ -72,6 +77,21 @@ export class UnitOfWork {
   }
   get history() {
     return new HistoryRepository(this.db);
+  }
+  get search() {
+    return new SearchRepository(this.db);
+  }
+  get summaries() {
+    return new SummariesRepository(this.db);
+  }
+  get exports() {
+    return new ExportRepository(this.db);
+  }
+  get erasure() {
+    return new ErasureRepository(this.db);
+  }
+  get webhooks() {
+    return new WebhooksRepository(this.db);
   }
   get apiKeys() {
     return new ApiKeysRepository(this.db);

@@ -5,6 +5,8 @@
  * @example
  * import type { Conversation, Message, Run } from "@convo/core/types";
  */
+export type * from "./context/budget.js";
+export type * from "./context/tokens.js";
 export type * from "./context/types.js";
 export type * from "./conversations/types.js";
 export type { Page } from "./cursor.js";
@@ -21,6 +23,8 @@ export type {
 export type { CreateDialogInput, ModelErrorResult } from "./dialogs/service.js";
 export type * from "./dialogs/types.js";
 export type { DialogUpdate } from "./dialogs/validation.js";
+export type * from "./erasure/types.js";
+export type * from "./export/types.js";
 export type * from "./keys/types.js";
 export type * from "./messages/types.js";
 export type { ConversationFeedItem, ConversationFollowOptions } from "./runs/conversation-feed.js";
@@ -33,6 +37,9 @@ export type {
   WaitOptions,
 } from "./runs/service.js";
 export type * from "./runs/types.js";
+export type * from "./search/types.js";
 export type * from "./state/types.js";
+export type * from "./summaries/types.js";
 export type * from "./sweeps/types.js";
 export type * from "./users/types.js";
+export type * from "./webhooks/types.js";

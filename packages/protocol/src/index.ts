@@ -19,6 +19,7 @@ export * from "./conversations.js";
 export * from "./dialogs.js";
 // Commonly used: the limits and enumerations every side shares.
 export * from "./limits.js";
+export * from "./memory.js";
 export * from "./messages.js";
 export * from "./runs.js";
 export * from "./state.js";

@@ -22,12 +22,14 @@ import { isAppNavigation, registerWeb } from "./plugins/web.js";
 import { contextRoutes } from "./routes/context.js";
 import { conversationRoutes } from "./routes/conversations.js";
 import { dialogRoutes } from "./routes/dialogs.js";
+import { memoryRoutes } from "./routes/memory.js";
 import { messageRoutes } from "./routes/messages.js";
 import { opsRoutes } from "./routes/ops.js";
 import { runRoutes } from "./routes/runs.js";
 import { stateRoutes } from "./routes/state.js";
 import type { App } from "./routes/types.js";
 import { userRoutes } from "./routes/users.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { SseRegistry } from "./sse.js";
 import { StreamLimiter } from "./stream-limits.js";
 
@@ -242,6 +244,8 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     await runRoutes(typed, { ...deps, sse, shutdown: shutdown.signal, streams, idleTimeoutMs });
     await dialogRoutes(typed, deps);
     await chatRoutes(typed, { ...deps, streamTokens, shutdown: shutdown.signal, streams });
+    await memoryRoutes(typed, deps);
+    await webhookRoutes(typed, deps);
   });
   return { app, metrics, open, sse, streams };
 }

@@ -47,6 +47,8 @@ export interface ServerConfig {
   shutdownTimeoutMs?: number;
   /** Run the lifecycle sweeps every this many ms (0 = never). */
   sweepIntervalMs: number;
+  /** Run a webhook delivery pass every this many ms (default 2000; 0 = never). */
+  webhookIntervalMs?: number;
   logLevel: string;
   /** Background runs on this node (defaults in docs/runs.md). */
   runs?: {
@@ -55,6 +57,8 @@ export interface ServerConfig {
     maxRunsPerUser?: number;
     leaseMs?: number;
     heartbeatMs?: number;
+    /** Fit each run's context into this many tokens (docs/memory.md). */
+    contextTokenBudget?: number;
     /** Pace of the built-in offline model's stream, ms per chunk. */
     offlineChunkDelayMs?: number;
   };
@@ -108,6 +112,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     idleTimeoutMs: int(env.CONVO_IDLE_TIMEOUT_MS, 60_000),
     shutdownTimeoutMs: int(env.CONVO_SHUTDOWN_TIMEOUT_MS, 10_000),
     sweepIntervalMs: int(env.CONVO_SWEEP_INTERVAL_MS, 60_000),
+    webhookIntervalMs: int(env.CONVO_WEBHOOK_INTERVAL_MS, 2_000),
     logLevel: env.CONVO_LOG_LEVEL || "info",
     runs: {
       nodeId: env.CONVO_NODE_ID || undefined,
@@ -115,6 +120,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       maxRunsPerUser: optionalInt(env.CONVO_MAX_RUNS_PER_USER),
       leaseMs: optionalInt(env.CONVO_RUN_LEASE_MS),
       heartbeatMs: optionalInt(env.CONVO_RUN_HEARTBEAT_MS),
+      contextTokenBudget: optionalInt(env.CONVO_CONTEXT_TOKEN_BUDGET),
       offlineChunkDelayMs: optionalInt(env.CONVO_OFFLINE_CHUNK_DELAY_MS),
     },
   };

@@ -16,6 +16,7 @@ import { StartupError } from "./startup-error.js";
 export { StartupError };
 
 import { SweepScheduler } from "./scheduler.js";
+import { WebhookScheduler } from "./webhook-scheduler.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -48,6 +49,8 @@ export interface RunningServer {
   url: string;
   open: boolean;
   scheduler: SweepScheduler;
+  /** The webhook delivery loop (runOnce for a pass now). */
+  webhooksScheduler: WebhookScheduler;
   /**
    * Shuts down gracefully; after `shutdownTimeoutMs` every connection still open is
    * closed and what was open is logged. Answers whether the deadline was reached.
@@ -174,6 +177,8 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
 
   const scheduler = new SweepScheduler(convo, { intervalMs: config.sweepIntervalMs, log: app.log, metrics });
   scheduler.start();
+  const webhooks = new WebhookScheduler(convo, { intervalMs: config.webhookIntervalMs ?? 2_000, log: app.log });
+  webhooks.start();
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `http://${host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
@@ -200,6 +205,7 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
       const graceful = (async () => {
         await Promise.all([app.close(), options.convo ? undefined : convo.runs.close()]);
         await scheduler.stop();
+        await webhooks.stop();
         if (!options.convo) await convo.close();
       })();
       const outcome = await Promise.race([graceful.then(() => "done" as const), deadline]);
@@ -217,5 +223,5 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
     void close();
     reachDeadline();
   };
-  return { app, convo, url, open, scheduler, close, hurry, openWork };
+  return { app, convo, url, open, scheduler, webhooksScheduler: webhooks, close, hurry, openWork };
 }

@@ -22,7 +22,9 @@ export type BackgroundSource =
   /** A run failed (model error, storage failure, interrupted). */
   | "run"
   /** A subscriber of notices threw. */
-  | "dispatch";
+  | "dispatch"
+  /** Writing a conversation's summary failed (it is retried by the sweep). */
+  | "summary";
 
 /** What a background failure is about. */
 export interface BackgroundContext {

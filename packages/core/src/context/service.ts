@@ -8,8 +8,38 @@ import type { LifecycleConfig } from "../config.js";
 import { toConversation } from "../conversations/index.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
+import type { RollingSummary } from "../summaries/types.js";
 import { assertText, assertUuid, intInRange } from "../validation.js";
-import type { Context, ContextMessage, HistoryHit, LoadContextOptions } from "./types.js";
+import { type BudgetCandidate, fitToBudget } from "./budget.js";
+import { tokenCounter } from "./tokens.js";
+import type { Context, ContextMessage, HistoryHit, LoadContextOptions, SessionHistoryItem } from "./types.js";
+
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * How a previous conversation is shown to the model (and counted against a budget).
+ *
+ * @example
+ * sessionLine(context.sessionHistory[0]); // "- «Стикер с котом», 2026-11-20–2026-11-20, 6 messages, closed: Goal: …"
+ */
+export function sessionLine(s: SessionHistoryItem): string {
+  const title = s.title ? `«${s.title}»` : "(untitled)";
+  const summary = s.summary ? `: ${s.summary}` : "";
+  return `- ${title}, ${day(s.startedAt)}–${day(s.endedAt)}, ${s.messageCount} messages, ${s.status}${summary}`;
+}
+
+/**
+ * The profile as the model sees it (and as a budget counts it); undefined when empty.
+ *
+ * @example
+ * profileText({ name: "Аня" }); // '{"name":"Аня"}'
+ */
+export function profileText(profile: Record<string, unknown>): string | undefined {
+  return Object.keys(profile).length > 0 ? JSON.stringify(profile) : undefined;
+}
+
+/** A rolling summary's room is reserved at this many tokens when deciding how far to roll. */
+const ROLLING_SUMMARY_RESERVE = 300;
 
 const sameMessage = (a: ContextMessage, b: ContextMessage) =>
   (a.id !== undefined && a.id === b.id) ||
@@ -56,13 +86,104 @@ export class ContextService {
   constructor(
     private readonly store: Store,
     private readonly lifecycle: LifecycleConfig,
+    /** Rolling summaries for budgeted loads (absent: a budget only drops what does not fit). */
+    private readonly summaries?: {
+      latestRolling(userId: string, conversationId: string): Promise<RollingSummary | undefined>;
+      roll(userId: string, conversationId: string, toSeq: number): Promise<RollingSummary | undefined>;
+    },
   ) {}
 
   /**
    * The current (or the given) conversation's recent messages, the user's previous
    * conversations and profile; NotFoundError for an unknown user or conversation.
+   * With `tokenBudget`, the parts are fitted into the budget and a receipt says what
+   * went in (docs/memory.md).
+   *
+   * @example
+   * const context = await convo.context.load(userId, { tokenBudget: 4000, model: "openai:gpt-4o-mini" });
+   * console.log(context.budget?.used, context.budget?.omitted.messages);
    */
   async load(userId: string, options: LoadContextOptions = {}): Promise<Context> {
+    const budget =
+      options.tokenBudget === undefined ? undefined : intInRange("tokenBudget", options.tokenBudget, 1, 10_000_000, 0);
+    const model = options.model === undefined ? undefined : assertText("model", options.model, { max: 200 });
+    const base = await this.#load(userId, { ...options, historyLimit: options.historyLimit ?? (budget ? 200 : 20) });
+    if (budget === undefined) return base;
+    return this.#fit(base, budget, model, options);
+  }
+
+  async #fit(base: Context, budget: number, model: string | undefined, options: LoadContextOptions): Promise<Context> {
+    const counter = await tokenCounter(model);
+    const conversation = base.conversation;
+    const historyLimit = options.historyLimit ?? 200;
+    let rolling =
+      conversation && this.summaries ? await this.summaries.latestRolling(conversation.userId, conversation.id) : undefined;
+    const fit = () => {
+      const covered = rolling?.toSeq ?? 0;
+      const messages: BudgetCandidate<ContextMessage>[] = base.conversationHistory
+        .filter((m) => m.seq === undefined || m.seq > covered)
+        .map((m) => ({ item: m, text: m.content, id: m.id, seq: m.seq }));
+      return {
+        messages,
+        result: fitToBudget({
+          budget,
+          counter,
+          profile: profileText(base.userProfile),
+          rollingSummary: rolling ? { item: rolling, text: rolling.content, id: rolling.messageId, seq: rolling.seq } : undefined,
+          messages,
+          sessions: base.sessionHistory.map((s) => ({ item: s, text: sessionLine(s), id: s.id })),
+        }),
+      };
+    };
+    let { messages, result } = fit();
+    let rolled = false;
+    if (conversation && this.summaries && options.rollSummary !== false) {
+      const covered = rolling?.toSeq ?? 0;
+      const stored = messages.filter((m) => m.seq !== undefined);
+      const droppedByBudget = result.receipt.parts.some((p) => p.kind === "message" && !p.included && p.seq !== undefined);
+      const olderNotLoaded =
+        base.conversationHistory.filter((m) => m.seq !== undefined).length >= historyLimit && (stored[0]?.seq ?? 0) > covered + 1;
+      if (droppedByBudget || olderNotLoaded) {
+        // Roll far enough that the kept turns fill at most half of the room left for
+        // messages: the next turns then fit for a while before the summary rolls again.
+        const profileTokens = result.receipt.parts.find((p) => p.kind === "profile" && p.included)?.tokens ?? 0;
+        const reserve = Math.min(ROLLING_SUMMARY_RESERVE, Math.floor(budget / 4));
+        const room = Math.max(0, budget - profileTokens - reserve) / 2;
+        let sum = 0;
+        let toSeq = (stored[0]?.seq ?? covered + 1) - 1;
+        for (let i = messages.length - 1; i >= 0; i--) {
+          const m = messages[i] as BudgetCandidate<ContextMessage>;
+          sum += result.messageTokens[i] as number;
+          if (sum > room && m.seq !== undefined) {
+            toSeq = m.seq;
+            break;
+          }
+        }
+        // The newest turn is never rolled away: it is what the model answers.
+        const newest = stored[stored.length - 1]?.seq;
+        if (newest !== undefined) toSeq = Math.min(toSeq, newest - 1);
+        if (toSeq > covered) {
+          const next = await this.summaries.roll(conversation.userId, conversation.id, toSeq);
+          if (next && next.toSeq > covered) {
+            rolling = next;
+            rolled = true;
+            ({ messages, result } = fit());
+          }
+        }
+      }
+    }
+    return {
+      ...base,
+      conversationHistory: result.messages,
+      sessionHistory: result.sessions,
+      userProfile: result.profile ? base.userProfile : {},
+      rollingSummary:
+        result.rollingSummary && rolling ? { content: rolling.content, fromSeq: rolling.fromSeq, toSeq: rolling.toSeq } : null,
+      budget: { ...result.receipt, rolled },
+    };
+  }
+
+  async #load(userId: string, options: LoadContextOptions): Promise<Context> {
     const uid = assertUuid("userId", userId);
     const conversationId =
       options.conversationId === undefined ? undefined : assertUuid("conversationId", options.conversationId);

@@ -185,10 +185,20 @@ export class ConversationsRepository {
     return rows.length > 0;
   }
 
+  /**
+   * Stores a summary given by the app. It covers the conversation as it stands, so an
+   * automatic summary in flight does not overwrite it (its write checks `summary_seq`)
+   * and a due one is no longer due; clearing it (null) makes the conversation due again
+   * only on its next close.
+   */
   async setSummary(userId: string, id: string, summary: string | null): Promise<boolean> {
     const rows = await this.db
       .update(c)
-      .set({ summary })
+      .set(
+        summary === null
+          ? { summary, summarySeq: 0 }
+          : { summary, summarySeq: sql`${c.lastSeq}`, summaryPendingAt: null, summaryWarning: null, summaryAttempts: 0 },
+      )
       .where(and(eq(c.userId, userId), eq(c.id, id)))
       .returning({ id: c.id });
     return rows.length > 0;

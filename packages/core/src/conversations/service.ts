@@ -31,6 +31,9 @@ export const DETAIL_MESSAGE_LIMIT = 500;
  * await convo.conversations.close(userId, conversation.id);
  */
 export class ConversationsService {
+  /** Called after a close commits (Convo writes the summary then). */
+  onClosed: ((userId: string, conversationId: string) => void) | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly lifecycle: LifecycleConfig,
@@ -152,6 +155,8 @@ export class ConversationsService {
     return this.store.statement(async (uow) => {
       const row = await uow.conversations.close(uid, cid, reason, uow.now);
       if (!row) throw new NotFoundError("conversation", cid);
+      const onClosed = this.onClosed;
+      if (onClosed) uow.afterCommit(() => onClosed(uid, cid));
       return toConversation(row, this.activeSince(uow.now));
     });
   }

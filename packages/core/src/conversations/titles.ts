@@ -39,7 +39,7 @@ const codePoints = (s: string) => [...s].length;
  * heuristicTitle("Помоги придумать подарок маме на день рождения"); // "Помоги придумать подарок маме…"
  * heuristicTitle("Привет!"); // "Привет!"
  */
-export function heuristicTitle(message: string, max = MAX_TITLE_LENGTH): string | undefined {
+export function heuristicTitle(message: string, max: number = MAX_TITLE_LENGTH): string | undefined {
   const text = stripMarkup(message);
   if (text.length === 0) return undefined;
   if (codePoints(text) <= max) return text;

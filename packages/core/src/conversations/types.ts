@@ -104,4 +104,9 @@ export const conversationFromRaw = (c: Record<string, unknown>): ConversationRow
   updatedAt: date(c.updated_at) as Date,
   closedAt: date(c.closed_at),
   closeReason: (c.close_reason as string | null) ?? null,
+  summarySeq: Number(c.summary_seq ?? 0),
+  summaryPendingAt: date(c.summary_pending_at),
+  summaryAttempts: Number(c.summary_attempts ?? 0),
+  summaryWarning: (c.summary_warning as string | null) ?? null,
+  summaryAttemptedAt: date(c.summary_attempted_at),
 });

@@ -75,9 +75,24 @@ export const conversations = pgTable(
     updatedAt: ts("updated_at").notNull().defaultNow(),
     closedAt: ts("closed_at"),
     closeReason: text("close_reason"),
+    /** Highest `seq` the stored `summary` covers; a reopened conversation is summarised from here on. */
+    summarySeq: integer("summary_seq").notNull().default(0),
+    /** Set (by a trigger) when the conversation closes; cleared once its summary is written. */
+    summaryPendingAt: ts("summary_pending_at"),
+    /** Failed summary attempts since the last success; the sweep backs off by it. */
+    summaryAttempts: integer("summary_attempts").notNull().default(0),
+    /** The last summary failure, kept as a warning until a retry succeeds. */
+    summaryWarning: text("summary_warning"),
+    summaryAttemptedAt: ts("summary_attempted_at"),
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.id] }),
+    index("conversations_summary_pending_idx").on(t.summaryPendingAt).where(sql`${t.summaryPendingAt} IS NOT NULL`),
+    // Full-text search over titles and summaries (see messages_search_idx).
+    index("conversations_search_idx").using(
+      "gin",
+      sql`to_tsvector('russian'::regconfig, coalesce(${t.title}, '') || ' ' || coalesce(${t.summary}, ''))`,
+    ),
     uniqueIndex("conversations_external_id_key").on(t.userId, t.externalId).where(sql`${t.externalId} IS NOT NULL`),
     // Admin keys address a conversation by id alone; this finds its owner.
     index("conversations_id_idx").on(t.id),
@@ -106,9 +121,22 @@ export const messages = pgTable(
     clientMessageId: text("client_message_id"),
     runId: uuid("run_id"),
     createdAt: ts("created_at").notNull().defaultNow(),
+    /**
+     * Set on a rolling summary (a `system`, noise message): the seq range of the older
+     * turns it stands in for in a budgeted context. The turns themselves stay.
+     */
+    summaryFromSeq: integer("summary_from_seq"),
+    summaryToSeq: integer("summary_to_seq"),
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.id] }),
+    // Full-text search. The \`russian\` configuration stems Cyrillic words with the
+    // Russian Snowball stemmer and ASCII words with the English one, so one vector
+    // serves both languages (docs/memory.md).
+    index("messages_search_idx").using("gin", sql`to_tsvector('russian'::regconfig, ${t.content})`),
+    index("messages_rolling_summary_idx")
+      .on(t.userId, t.conversationId, t.summaryToSeq.desc())
+      .where(sql`${t.summaryToSeq} IS NOT NULL`),
     uniqueIndex("messages_conversation_seq_key").on(t.userId, t.conversationId, t.seq),
     uniqueIndex("messages_client_message_id_key").on(t.userId, t.clientMessageId).where(sql`${t.clientMessageId} IS NOT NULL`),
     foreignKey({
@@ -268,6 +296,96 @@ export const apiKeys = pgTable(
     revokedAt: ts("revoked_at"),
   },
   (t) => [uniqueIndex("api_keys_hash_key").on(t.hash)],
+);
+
+/**
+ * Webhook subscriptions (operator configuration, managed with an admin key; not user
+ * data, so no `user_id`). `secret` is the Standard Webhooks signing key (`whsec_…`).
+ */
+export const webhookSubscriptions = pgTable("webhook_subscriptions", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  url: text("url").notNull(),
+  events: text("events").array().notNull(),
+  secret: text("secret").notNull(),
+  description: text("description"),
+  active: boolean("active").notNull().default(true),
+  createdAt: ts("created_at").notNull().defaultNow(),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});
+
+/**
+ * The webhook outbox: one row per event, written by triggers in the same transaction
+ * as the change it reports (only while a subscription wants the type). The delivering
+ * node fans each one out to `webhook_deliveries`.
+ */
+export const webhookEvents = pgTable(
+  "webhook_events",
+  {
+    userId: uuid("user_id").notNull(),
+    id: uuid("id").notNull().defaultRandom(),
+    type: text("type").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    dispatchedAt: ts("dispatched_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.id] }),
+    index("webhook_events_undispatched_idx").on(t.createdAt).where(sql`${t.dispatchedAt} IS NULL`),
+  ],
+);
+
+/** One event to one subscription: its state, attempts and the next try. */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    userId: uuid("user_id").notNull(),
+    id: uuid("id").notNull().defaultRandom(),
+    eventId: uuid("event_id").notNull(),
+    subscriptionId: uuid("subscription_id")
+      .notNull()
+      .references(() => webhookSubscriptions.id, { onDelete: "cascade" }),
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: ts("next_attempt_at").notNull().defaultNow(),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    deliveredAt: ts("delivered_at"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.id] }),
+    uniqueIndex("webhook_deliveries_event_subscription_key").on(t.userId, t.eventId, t.subscriptionId),
+    index("webhook_deliveries_due_idx").on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index("webhook_deliveries_subscription_idx").on(t.subscriptionId, t.createdAt.desc()),
+    foreignKey({
+      name: "webhook_deliveries_event_fk",
+      columns: [t.userId, t.eventId],
+      foreignColumns: [webhookEvents.userId, webhookEvents.id],
+    }).onDelete("cascade"),
+    check("webhook_deliveries_status", sql`${t.status} IN ('pending', 'delivered', 'failed')`),
+  ],
+);
+
+/** The delivery log: every HTTP attempt with its outcome. */
+export const webhookAttempts = pgTable(
+  "webhook_attempts",
+  {
+    userId: uuid("user_id").notNull(),
+    deliveryId: uuid("delivery_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    at: ts("at").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.deliveryId, t.attempt] }),
+    foreignKey({
+      name: "webhook_attempts_delivery_fk",
+      columns: [t.userId, t.deliveryId],
+      foreignColumns: [webhookDeliveries.userId, webhookDeliveries.id],
+    }).onDelete("cascade"),
+  ],
 );
 
 /**

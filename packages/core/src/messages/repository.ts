@@ -17,6 +17,8 @@ interface RawMessage {
   client_message_id: string | null;
   run_id: string | null;
   created_at: Date | string;
+  summary_from_seq?: number | null;
+  summary_to_seq?: number | null;
   /** The conversation as the append left it (`to_jsonb` of the updated row). */
   conversation: Record<string, unknown> | null;
 }
@@ -33,6 +35,8 @@ const fromRaw = (r: RawMessage): MessageRow => ({
   clientMessageId: r.client_message_id,
   runId: r.run_id,
   createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
+  summaryFromSeq: r.summary_from_seq == null ? null : Number(r.summary_from_seq),
+  summaryToSeq: r.summary_to_seq == null ? null : Number(r.summary_to_seq),
 });
 
 const m = messages;

@@ -30,6 +30,11 @@ export interface RunsConfig {
   historyLimit: number;
   /** Previous conversations summarised in the system message (default 3). */
   sessionsLimit: number;
+  /**
+   * Fit each run's context into this many tokens, counted for the run's model (see
+   * docs/memory.md); older turns then give way to a rolling summary. Default: no budget.
+   */
+  contextTokenBudget?: number;
   /** The assistant's instructions, first in the system message. */
   systemPrompt: string;
   /**

@@ -193,8 +193,11 @@ export class RunExecutor {
     const signal = active.controller.signal;
     const context = await this.deps.context.load(run.userId, {
       conversationId: run.conversationId,
-      historyLimit: config.historyLimit,
       sessionsLimit: config.sessionsLimit,
+      // With a budget the budget decides how much history goes in (up to 200 messages).
+      ...(config.contextTokenBudget === undefined
+        ? { historyLimit: config.historyLimit }
+        : { historyLimit: 200, tokenBudget: config.contextTokenBudget, model: run.model ?? this.deps.models.defaultModel }),
     });
     // A cancel requested before this node listened is on the row.
     const current = await store.statement((uow) => uow.runs.find(run.userId, run.id));

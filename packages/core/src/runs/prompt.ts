@@ -4,28 +4,25 @@
  * conversations) and this conversation's recent messages, oldest first.
  */
 import type { ModelMessage } from "ai";
-import type { Context } from "../context/index.js";
+import { type Context, profileText, sessionLine } from "../context/index.js";
 
 export interface RunPrompt {
   system: string;
   messages: ModelMessage[];
 }
 
-const day = (d: Date) => d.toISOString().slice(0, 10);
-
 /** Builds the prompt. Stored `tool` messages are left out: without their call ids no provider accepts them. */
 export function buildPrompt(instructions: string, context: Context, options: { upToMessageId?: string } = {}): RunPrompt {
   const system = [instructions];
-  if (Object.keys(context.userProfile).length > 0) {
-    system.push(`What is known about the user: ${JSON.stringify(context.userProfile)}`);
-  }
+  const profile = profileText(context.userProfile);
+  if (profile) system.push(`What is known about the user: ${profile}`);
   if (context.sessionHistory.length > 0) {
-    const lines = context.sessionHistory.map((s) => {
-      const title = s.title ? `«${s.title}»` : "(untitled)";
-      const summary = s.summary ? `: ${s.summary}` : "";
-      return `- ${title}, ${day(s.startedAt)}–${day(s.endedAt)}, ${s.messageCount} messages, ${s.status}${summary}`;
-    });
+    const lines = context.sessionHistory.map(sessionLine);
     system.push(`The user's previous conversations (most recent first):\n${lines.join("\n")}`);
+  }
+  if (context.rollingSummary) {
+    const { toSeq, content } = context.rollingSummary;
+    system.push(`Earlier in this conversation (a summary of turns 1–${toSeq}):\n${content}`);
   }
   const messages: ModelMessage[] = [];
   let history = context.conversationHistory;

@@ -34,7 +34,7 @@ export function createRuns(parts: {
   history: RunHistorySearch;
   options?: RunsOptions;
   onError?: BackgroundErrorHandler;
-}): { runs: RunsService; feed: ConversationFeed } {
+}): { runs: RunsService; feed: ConversationFeed; models: ModelRegistry } {
   const { models: modelOptions, tools, ...settings } = parts.options ?? {};
   const defined = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Partial<RunsConfig>;
   const config: RunsConfig = { ...defaultRunsConfig(), ...defined };
@@ -67,5 +67,5 @@ export function createRuns(parts: {
     lifecycle: parts.lifecycle,
     onError,
   });
-  return { runs, feed };
+  return { runs, feed, models };
 }

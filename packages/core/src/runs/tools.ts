@@ -14,7 +14,7 @@ export interface RunToolContext {
   runId: string;
   /** The run's clock ("now" for this run; tests move it). */
   now(): Date;
-  /** The run user's own earlier messages containing `query`, outside this conversation. */
+  /** Full-text search over the run user's own earlier conversations, outside this one. */
   searchHistory(query: string, limit: number): Promise<HistoryHit[]>;
 }
 
@@ -70,16 +70,18 @@ export function builtInTools(context: RunToolContext): ToolSet {
       },
     }),
     search_history: tool({
-      description: "Searches the user's own earlier conversations for messages containing a text (case-insensitive).",
+      description:
+        "Searches the user's own earlier conversations (messages, titles, summaries) by words — any word form, Russian or English — or emoji; best matches first.",
       inputSchema: z.object({
-        query: z.string().min(1).max(200).describe("Text to look for"),
-        limit: z.number().int().min(1).max(20).optional().describe("At most this many messages (default 5)"),
+        query: z.string().min(1).max(200).describe("Words to look for"),
+        limit: z.number().int().min(1).max(20).optional().describe("At most this many hits (default 5)"),
       }),
       execute: async ({ query, limit }) => {
         const hits = await context.searchHistory(query, limit ?? 5);
         return {
           query,
           hits: hits.map((h) => ({
+            kind: h.kind ?? "message",
             conversationId: h.conversationId,
             conversationTitle: h.conversationTitle,
             role: h.role,

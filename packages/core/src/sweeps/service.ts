@@ -6,7 +6,7 @@
  */
 import type { LifecycleConfig } from "../config.js";
 import type { Store } from "../store.js";
-import type { RunLeaseSweeper, SweepResult } from "./types.js";
+import type { PendingSummaries, RunLeaseSweeper, SweepResult } from "./types.js";
 
 /**
  * The lifecycle sweeps (`convo.sweeps`): close idle conversations, abandon idle
@@ -21,6 +21,7 @@ export class SweepsService {
     private readonly store: Store,
     private readonly lifecycle: LifecycleConfig,
     private readonly runs?: RunLeaseSweeper,
+    private readonly summaries?: PendingSummaries,
   ) {}
 
   async #batches(run: (batch: number) => Promise<number>): Promise<number> {
@@ -59,13 +60,25 @@ export class SweepsService {
     return this.#batches((batch) => this.store.statement((uow) => uow.conversations.backfillDateTitlesBatch(batch)));
   }
 
-  /** Runs every sweep once, in order: close conversations, abandon dialogs, delete, title, expire run leases. */
+  /**
+   * Runs every sweep once, in order: close conversations, abandon dialogs, delete,
+   * title, expire run leases, write the summaries closes left due.
+   */
   async runAll(now = this.store.clock()): Promise<SweepResult> {
     const closedInactive = await this.closeInactive(now);
     const abandonedDialogs = await this.abandonIdleDialogs(now);
     const deletedExpired = await this.deleteExpired(now);
     const titledByDate = await this.backfillTitles();
     const interruptedRuns = (await this.runs?.expireLeases(now)) ?? 0;
-    return { closedInactive, abandonedDialogs, deletedExpired, titledByDate, interruptedRuns };
+    const summaries = (await this.summaries?.runPending(now)) ?? { written: 0, failed: 0 };
+    return {
+      closedInactive,
+      abandonedDialogs,
+      deletedExpired,
+      titledByDate,
+      interruptedRuns,
+      summariesWritten: summaries.written,
+      summaryFailures: summaries.failed,
+    };
   }
 }

@@ -8,9 +8,18 @@ export interface SweepResult {
   titledByDate: number;
   /** Runs whose lease expired (their node died), ended as `error` "interrupted". */
   interruptedRuns: number;
+  /** Summaries written for closed conversations. */
+  summariesWritten: number;
+  /** Summary attempts that failed (stored as warnings, retried with backoff). */
+  summaryFailures: number;
 }
 
 /** The part of the runs service the sweep uses. */
 export interface RunLeaseSweeper {
   expireLeases(now?: Date): Promise<number>;
+}
+
+/** The part of the summaries service the sweep uses. */
+export interface PendingSummaries {
+  runPending(now?: Date): Promise<{ written: number; failed: number }>;
 }

@@ -1,5 +1,5 @@
 /**
- * The `convo` command: serve, migrate, sweep, keys, token. Every command has --help;
+ * The `convo` command: serve, migrate, sweep, keys, token, stats, import-legacy, summarize. Every command has --help;
  * failures print one clear line (and the cause with --verbose) and exit non-zero.
  * Each command imports what it needs when it runs, so `convo --help` loads neither
  * the server, nor the database drivers, nor the model providers.
@@ -7,6 +7,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { StartupError } from "../startup-error.js";
 import { registerDialogCommands } from "./dialogs.js";
+import { registerMemoryCommands } from "./memory.js";
 import { configWith, openFromFlags, withDatabaseOptions } from "./options.js";
 
 const program = new Command()
@@ -138,6 +139,7 @@ withDatabaseOptions(keys.command("revoke <id>").description("Revoke an admin key
 });
 
 registerDialogCommands(program);
+registerMemoryCommands(program);
 
 program
   .command("token <userId>")

@@ -106,6 +106,7 @@ export async function request(url: string, method: string, path: string, options
  * Starts a server for the current test: Convo in a fresh schema, an admin key and a JWT
  * secret (unless `open`), port 0 on 127.0.0.1, no logs, no sweeps. Stopped, closed and
  * its schema dropped when the test ends (the schema is kept when the test fails).
+ * No sweeps and no webhook passes run on their own: tests call them.
  */
 export async function startTestServer(engine: EngineName, overrides: TestServerOptions = {}): Promise<TestServer> {
   const { open = false, convoOptions, ...configOverrides } = overrides;
@@ -135,6 +136,7 @@ export async function startTestServer(engine: EngineName, overrides: TestServerO
       rateLimitAdmin: 120_000,
       corsOrigins: [],
       sweepIntervalMs: 0,
+      webhookIntervalMs: 0,
       logLevel: "silent",
       ...configOverrides,
       jwtSecret,
