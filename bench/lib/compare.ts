@@ -26,6 +26,8 @@ export interface InterleaveOptions<K extends string> {
   /** Rounds the count is split into (default 10). */
   rounds?: number;
   contenders: Record<K, Contender>;
+  /** Wraps each measured batch (e.g. to read another process's CPU time around it). */
+  onBatch?: (contender: K, run: () => Promise<Samples>) => Promise<Samples>;
 }
 
 /** Measures every contender on the same work; see the module comment. */
@@ -41,29 +43,56 @@ export async function interleave<K extends string>(options: InterleaveOptions<K>
     const from = Math.floor((r * count) / rounds);
     const to = Math.floor(((r + 1) * count) / rounds);
     const order = r % 2 === 0 ? names : [...names].reverse();
-    for (const name of order) batches.get(name)?.push(await runOps(from, to, concurrency, contenders[name].op));
+    for (const name of order) {
+      const run = () => runOps(from, to, concurrency, contenders[name].op);
+      batches.get(name)?.push(await (options.onBatch ? options.onBatch(name, run) : run()));
+    }
   }
   return Object.fromEntries(names.map((name) => [name, summarize(mergeSamples(batches.get(name) ?? []))])) as Record<K, Stats>;
 }
 
-/** Convo's and raw's figures from one interleaved run. */
+/** Convo's figures beside its references', all from one interleaved run. */
 export interface Comparison {
   convo: Stats;
+  /** Raw SQL on Convo's own schema (what the layers cost). */
   raw: Stats;
-  /** Convo's throughput ÷ raw's (1 = as fast as raw; the target is ≥ 0.9). */
+  /** The minimal hand-written schema and SQL of issue 10 (what schema and layers cost together). */
+  ref?: Stats;
+  /** Mastra's PostgreSQL store. */
+  mastra?: Stats;
+  /** Convo's throughput ÷ raw's on the same schema (1 = as fast as raw). */
   ratio: number;
 }
 
-/** Measures Convo against its raw reference (see `interleave`). */
-export async function compare(
-  options: Omit<InterleaveOptions<"convo" | "raw">, "contenders"> & { convo: Contender; raw: Contender },
-): Promise<Comparison> {
-  const { convo, raw, ...rest } = options;
-  const stats = await interleave({ ...rest, contenders: { convo, raw } });
-  const comparison = { ...stats, ratio: stats.convo.opsPerSec / stats.raw.opsPerSec };
+/** The contenders of a comparison: Convo and raw always, the minimal reference and Mastra where they apply. */
+export interface Contenders {
+  convo: Contender;
+  raw: Contender;
+  ref?: Contender;
+  mastra?: Contender;
+}
+
+/** Measures Convo against its references (see `interleave`). */
+export async function compare(options: Omit<InterleaveOptions<string>, "contenders"> & Contenders): Promise<Comparison> {
+  const { convo, raw, ref, mastra, ...rest } = options;
+  const contenders: Record<string, Contender> = { convo, raw };
+  if (ref) contenders.ref = ref;
+  if (mastra) contenders.mastra = mastra;
+  const stats = await interleave({ ...rest, contenders });
+  const comparison: Comparison = {
+    convo: stats.convo,
+    raw: stats.raw,
+    ref: stats.ref,
+    mastra: stats.mastra,
+    ratio: stats.convo.opsPerSec / stats.raw.opsPerSec,
+  };
+  const vs = (name: string, other?: Stats) =>
+    other
+      ? `, ${name} p50 ${other.p50.toFixed(3)} ms (convo÷${name} ${(stats.convo.opsPerSec / other.opsPerSec).toFixed(2)})`
+      : "";
   progress(
-    `${options.label}: convo p50 ${comparison.convo.p50.toFixed(3)} ms, raw p50 ${comparison.raw.p50.toFixed(3)} ms, ` +
-      `convo÷raw ${comparison.ratio.toFixed(2)}`,
+    `${options.label}: convo p50 ${comparison.convo.p50.toFixed(3)} ms, cpu ${comparison.convo.cpuMsPerOp.toFixed(3)} ms` +
+      `${vs("ref", comparison.ref)}${vs("raw", comparison.raw)}${vs("mastra", comparison.mastra)}`,
   );
   return comparison;
 }

@@ -11,6 +11,8 @@ export interface Stats {
   p99: number;
   /** Operations per second over the wall time of the measured batches. */
   opsPerSec: number;
+  /** This process's CPU time per operation, milliseconds (see `Samples.cpuMs`). */
+  cpuMsPerOp: number;
 }
 
 /** The nearest-rank percentile `q` (0–1) of ascending `sorted` values. */
@@ -28,5 +30,6 @@ export function summarize(samples: Samples): Stats {
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
     opsPerSec: samples.wallMs > 0 ? (sorted.length * 1000) / samples.wallMs : Number.NaN,
+    cpuMsPerOp: sorted.length > 0 ? samples.cpuMs / sorted.length : Number.NaN,
   };
 }

@@ -11,6 +11,12 @@ export type Op = (index: number, worker: number) => Promise<unknown>;
 export interface Samples {
   latenciesMs: number[];
   wallMs: number;
+  /**
+   * This process's CPU time (user + system, `process.cpuUsage`) over the batch, in
+   * milliseconds. With one contender running at a time it is that contender's cost in
+   * this process: the library's JavaScript, the driver's, and on PGlite the database itself.
+   */
+  cpuMs: number;
 }
 
 const elapsedMs = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
@@ -32,8 +38,10 @@ export async function runOps(from: number, to: number, concurrency: number, op: 
     }
   };
   const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, (_, w) => worker(w)));
-  return { latenciesMs, wallMs: elapsedMs(start) };
+  const used = process.cpuUsage(cpu);
+  return { latenciesMs, wallMs: elapsedMs(start), cpuMs: (used.user + used.system) / 1000 };
 }
 
 /** Joins the samples of several batches of one contender (rounds of a paired run). */
@@ -41,5 +49,6 @@ export function mergeSamples(batches: Samples[]): Samples {
   return {
     latenciesMs: batches.flatMap((b) => b.latenciesMs),
     wallMs: batches.reduce((sum, b) => sum + b.wallMs, 0),
+    cpuMs: batches.reduce((sum, b) => sum + b.cpuMs, 0),
   };
 }

@@ -9,9 +9,11 @@ import { compare } from "../lib/compare.js";
 import { type BenchEngine, forEachEngine, POOL_SIZE, type RawDb } from "../lib/engines.js";
 import { type ComparisonRow, comparisonTable } from "../lib/report.js";
 import { type SeededConversation, seedConversations, seedUsers } from "../lib/seed.js";
-import { count } from "../lib/table.js";
+import { count, markdownTable, ratio } from "../lib/table.js";
 import type { Op } from "../lib/timing.js";
 import { rawAppend, rawAppendToCurrent } from "../reference/append.js";
+import { type MastraDb, mastraAppend, mastraBytesPerMessage, openMastra, seedMastra } from "../reference/mastra.js";
+import { type MinimalDb, minimalAppend, minimalBytesPerMessage, openMinimal, seedMinimal } from "../reference/minimal.js";
 
 export const id = "w1";
 export const title = "W1 — append one message per call";
@@ -74,6 +76,31 @@ async function hotTarget(raw: RawDb, prefix: string): Promise<Target> {
   return (i) => ({ conversation: only, k: i });
 }
 
+/** The other stores of issue 10, for the cases they can run (one conversation per user). */
+interface Others {
+  minimal: MinimalDb;
+  mastra?: MastraDb;
+  users: number;
+}
+
+/** The minimal reference's append on its own conversations, one per user, spread as `spreadTarget`. */
+async function minimalOp(db: MinimalDb, users: number): Promise<Op> {
+  const conversations = (await seedMinimal(db, { users, perUser: 1, messages: 0 })).map((c) => c[0]);
+  return (i) => {
+    const { role, content } = message(Math.floor(i / users));
+    return minimalAppend(db, conversations[i % users].id, role, content);
+  };
+}
+
+/** Mastra's append (`saveMessages` of one message) on its own threads, spread as `spreadTarget`. */
+async function mastraOp(db: MastraDb, users: number): Promise<Op> {
+  const threads = (await seedMastra(db, { users, perUser: 1, messages: 0 })).map((t) => t[0]);
+  return (i) => {
+    const { role, content } = message(Math.floor(i / users));
+    return mastraAppend(db, threads[i % users], role, content);
+  };
+}
+
 async function appendCase(
   engine: BenchEngine,
   name: string,
@@ -81,9 +108,16 @@ async function appendCase(
   ops: number,
   warmup: number,
   makeTarget: (side: string) => Promise<Target>,
+  others?: Others,
 ): Promise<ComparisonRow> {
-  // Each contender measures and warms up on its own fresh rows, so both start from the same state.
+  // Each contender measures and warms up on its own fresh rows, so all start from the same state.
   const [convoRows, rawRows, convoWarm, rawWarm] = await Promise.all(["c", "r", "wc", "wr"].map(makeTarget));
+  const ref = others
+    ? { op: await minimalOp(others.minimal, others.users), warmup: await minimalOp(others.minimal, WARM_USERS) }
+    : undefined;
+  const mastra = others?.mastra
+    ? { op: await mastraOp(others.mastra, others.users), warmup: await mastraOp(others.mastra, WARM_USERS) }
+    : undefined;
   const comparison = await compare({
     label: `${engine.label} ${name}`,
     count: ops,
@@ -91,6 +125,8 @@ async function appendCase(
     warmupCount: warmup,
     convo: { op: convoAppend(engine.convo, convoRows), warmup: convoAppend(engine.convo, convoWarm) },
     raw: { op: rawAppendOp(engine.raw, rawRows), warmup: rawAppendOp(engine.raw, rawWarm) },
+    ref,
+    mastra,
   });
   return { engine: engine.label, case: name, comparison };
 }
@@ -144,21 +180,62 @@ async function verify(raw: RawDb): Promise<number> {
   return bad.messages;
 }
 
-async function runEngine(engine: BenchEngine, sizes: Sizes): Promise<{ rows: ComparisonRow[]; messages: number }> {
+/** Stored bytes per message (messages table with TOAST and indexes) of each store. */
+export interface Bytes {
+  convo: number;
+  ref: number;
+  mastra?: number;
+}
+
+/** Size of Convo's messages table (heap, TOAST and indexes) per stored message. */
+async function convoBytesPerMessage(raw: RawDb): Promise<number> {
+  const [row] = await raw.query<{ bytes: string; n: string }>(
+    "SELECT pg_total_relation_size('messages') AS bytes, (SELECT count(*) FROM messages) AS n",
+  );
+  return Number(row.bytes) / Number(row.n);
+}
+
+async function runEngine(engine: BenchEngine, sizes: Sizes): Promise<{ rows: ComparisonRow[]; messages: number; bytes: Bytes }> {
   const { users, messagesPerUser, hotOps, warmup } = sizes;
   const spread = users * messagesPerUser;
   const rows: ComparisonRow[] = [];
   const who = `${users} users × ${messagesPerUser}`;
-  rows.push(
-    await appendCase(engine, `append, c=1, ${who}`, 1, spread, warmup, (side) =>
-      spreadTarget(engine.raw, `w1-a1-${side}-`, users),
-    ),
-  );
-  rows.push(
-    await appendCase(engine, `append, c=16, ${who} (workers on different users)`, 16, spread, warmup, (side) =>
-      spreadTarget(engine.raw, `w1-a16-${side}-`, users),
-    ),
-  );
+  const minimal = await openMinimal(engine.name);
+  const mastra = engine.name === "postgres" ? await openMastra() : undefined;
+  const others: Others = { minimal, mastra, users };
+  let bytes: Bytes;
+  try {
+    rows.push(
+      await appendCase(
+        engine,
+        `append, c=1, ${who}`,
+        1,
+        spread,
+        warmup,
+        (side) => spreadTarget(engine.raw, `w1-a1-${side}-`, users),
+        others,
+      ),
+    );
+    rows.push(
+      await appendCase(
+        engine,
+        `append, c=16, ${who} (workers on different users)`,
+        16,
+        spread,
+        warmup,
+        (side) => spreadTarget(engine.raw, `w1-a16-${side}-`, users),
+        others,
+      ),
+    );
+    bytes = {
+      convo: await convoBytesPerMessage(engine.raw),
+      ref: await minimalBytesPerMessage(minimal),
+      mastra: mastra ? await mastraBytesPerMessage(mastra) : undefined,
+    };
+  } finally {
+    await minimal.close();
+    await mastra?.close();
+  }
   rows.push(
     await appendCase(engine, `append, c=16, 1 user × 16 conversations (one per worker)`, 16, hotOps, warmup, (side) =>
       perWorkerTarget(engine.raw, `w1-pw-${side}-`, 16),
@@ -174,7 +251,7 @@ async function runEngine(engine: BenchEngine, sizes: Sizes): Promise<{ rows: Com
   rows.push(
     await appendToCurrentCase(engine, `appendToCurrent, c=16, ${current} (workers on different users)`, 16, sizes, "t16"),
   );
-  return { rows, messages: await verify(engine.raw) };
+  return { rows, messages: await verify(engine.raw), bytes };
 }
 
 /** Runs W1 on every selected engine; answers its Markdown section. */
@@ -193,9 +270,27 @@ export async function run(opts: { quick: boolean }): Promise<string> {
       `\`convo.messages.appendToCurrent(userId, { role, content })\` (one transaction). ` +
       `Raw: the same single-statement CTE append through the bare driver (a \`pg\` Pool of ${POOL_SIZE}, or the PGlite client), ` +
       `and for appendToCurrent BEGIN; lock the user row; find the active conversation FOR UPDATE ` +
-      `(or close the idle ones and open one); append; COMMIT — see \`bench/reference/append.ts\`.`,
+      `(or close the idle ones and open one); append; COMMIT — see \`bench/reference/append.ts\`. ` +
+      `In the two spread cases also "ref", the minimal reference of issue 10 (its own schema, one statement: ` +
+      `UPDATE the conversation, INSERT the message with max(seq) + 1, retried on a unique violation; ` +
+      `\`bench/reference/minimal.ts\`), and on PostgreSQL Mastra's \`saveMessages\` of one message (\`@mastra/pg\`, its own schema).`,
     "",
     comparisonTable(rows),
+    "",
+    "Bytes per stored message (the messages table with its TOAST and indexes, ÷ its rows, after the two spread cases):",
+    "",
+    markdownTable(
+      ["engine", "Convo B/msg", "ref B/msg", "Convo ÷ ref", "Mastra B/msg", "Convo ÷ Mastra"],
+      results.map(({ engine, result: { bytes } }) => [
+        engine === "postgres" ? "PostgreSQL" : "PGlite",
+        count(Math.round(bytes.convo)),
+        count(Math.round(bytes.ref)),
+        ratio(bytes.convo / bytes.ref),
+        bytes.mastra ? count(Math.round(bytes.mastra)) : "–",
+        bytes.mastra ? ratio(bytes.convo / bytes.mastra) : "–",
+      ]),
+      ["left", "right", "right", "right", "right", "right"],
+    ),
     "",
     `- "c=16, workers on different users": 16 workers take the next message from one queue ordered user by user, ` +
       `so the 16 in flight are for 16 different users' conversations. "1 user × 16 conversations": each worker owns one ` +

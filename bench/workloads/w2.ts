@@ -11,6 +11,8 @@ import { randomIndices } from "../lib/random.js";
 import { type ComparisonRow, comparisonTable } from "../lib/report.js";
 import { type SeededConversation, seedConversations, seedMessages, seedUsers } from "../lib/seed.js";
 import { count } from "../lib/table.js";
+import { type MastraDb, mastraRecent, openMastra, seedMastra } from "../reference/mastra.js";
+import { type MinimalDb, minimalRecent, openMinimal, seedMinimal } from "../reference/minimal.js";
 import { rawContextReads, rawLastMessages } from "../reference/reads.js";
 
 export const id = "w2";
@@ -62,7 +64,27 @@ async function seed(engine: BenchEngine, sizes: Sizes): Promise<SeededConversati
 }
 
 async function runEngine(engine: BenchEngine, sizes: Sizes): Promise<ComparisonRow[]> {
+  const minimal = await openMinimal(engine.name);
+  const mastra = engine.name === "postgres" ? await openMastra() : undefined;
+  try {
+    return await measureEngine(engine, sizes, minimal, mastra);
+  } finally {
+    await minimal.close();
+    await mastra?.close();
+  }
+}
+
+async function measureEngine(engine: BenchEngine, sizes: Sizes, minimal: MinimalDb, mastra?: MastraDb): Promise<ComparisonRow[]> {
   const conversations = await seed(engine, sizes);
+  const started = Date.now();
+  const shape = { users: sizes.users, perUser: sizes.conversationsPerUser, messages: sizes.messagesPerConversation };
+  const refConversations = (await seedMinimal(minimal, { ...shape, newestAgeSeconds: 86_400, stepSeconds: 3_600 })).flat();
+  await minimal.query(`ANALYZE "${minimal.schema}".messages`);
+  const mastraThreads = mastra ? (await seedMastra(mastra, { ...shape, stepSeconds: 3_600 })).flat() : [];
+  if (mastra) await mastra.pool.query(`ANALYZE "${mastra.schema}".mastra_messages`);
+  progress(
+    `W2 on ${engine.label}: seeded the reference${mastra ? " and Mastra" : ""} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   const top = sizes.messagesPerConversation;
   // The same "random" conversation sequence for every contender and case.
   const picks = randomIndices(2, Math.max(sizes.reads1, sizes.reads16, sizes.warmup), conversations.length);
@@ -82,19 +104,26 @@ async function runEngine(engine: BenchEngine, sizes: Sizes): Promise<ComparisonR
     const c = pick(i);
     expectLast(await rawLastMessages(raw.query, c.userId, c.id, LIMIT), top);
   };
+  const refLast = async (i: number) => {
+    expectLast(await minimalRecent(minimal, refConversations[picks[i]].id, LIMIT), top);
+  };
+  const mastraLast = async (i: number) => {
+    if (!mastra) return;
+    expectLast(await mastraRecent(mastra, mastraThreads[picks[i]], LIMIT), top);
+  };
   const rawContext = async (i: number) => {
     const c = pick(i);
     expectLast((await rawContextReads(raw, c.userId, c.id, LIMIT)).history, top);
   };
 
-  const cases: [string, number, number, (i: number) => Promise<void>, (i: number) => Promise<void>][] = [
-    ["`context.load` vs raw SELECT, c=1", 1, sizes.reads1, contextLoad, rawLast],
-    ["`context.load` vs raw same reads in a transaction, c=1", 1, sizes.reads1, contextLoad, rawContext],
-    ["`messages.last` vs raw SELECT, c=1", 1, sizes.reads1, repositoryLast, rawLast],
-    ["`messages.last` vs raw SELECT, c=16", 16, sizes.reads16, repositoryLast, rawLast],
+  type Read = (i: number) => Promise<void>;
+  const cases: [string, number, number, Read, Read, boolean][] = [
+    ["`messages.last`, c=1", 1, sizes.reads1, repositoryLast, rawLast, true],
+    ["`messages.last`, c=16", 16, sizes.reads16, repositoryLast, rawLast, true],
+    ["`context.load` (raw: the same reads in a transaction), c=1", 1, sizes.reads1, contextLoad, rawContext, false],
   ];
   const rows: ComparisonRow[] = [];
-  for (const [name, concurrency, reads, convoOp, rawOp] of cases) {
+  for (const [name, concurrency, reads, convoOp, rawOp, withOthers] of cases) {
     const comparison = await compare({
       label: `${engine.label} W2 ${name}`,
       count: reads,
@@ -102,6 +131,8 @@ async function runEngine(engine: BenchEngine, sizes: Sizes): Promise<ComparisonR
       warmupCount: sizes.warmup,
       convo: { op: convoOp },
       raw: { op: rawOp },
+      ref: withOthers ? { op: refLast } : undefined,
+      mastra: withOthers && mastra ? { op: mastraLast } : undefined,
     });
     rows.push({ engine: engine.label, case: name, comparison });
   }
@@ -122,6 +153,9 @@ export async function run(opts: { quick: boolean }): Promise<string> {
     "",
     comparisonTable(results.flatMap((r) => r.result)),
     "",
+    "- ref = the minimal reference (`SELECT * FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT 20`, " +
+      "reversed, on its own schema with the same number of conversations and messages); Mastra = `listMessages` " +
+      "(`perPage: 20`, newest first, `includeTotal: false`, reversed), on PostgreSQL.",
     "- `context.load` = `convo.context.load(userId, { conversationId, historyLimit: 20, sessionsLimit: 0 })`, the " +
       "context a model needs: reads of the user (profile), the conversation and its last 20 messages without noise " +
       "(and the previous conversations, here none), without a transaction.",

@@ -4,13 +4,15 @@
  * the user's history. Convo: `convo.conversations.list` (first page, and a page deep
  * in the list by cursor); raw: the same keyset query plus the kept-totals read.
  */
-import { interleave } from "../lib/compare.js";
+import { compare, interleave } from "../lib/compare.js";
 import { type BenchEngine, forEachEngine } from "../lib/engines.js";
 import { progress } from "../lib/log.js";
 import { planSummary } from "../lib/plan.js";
 import { type ComparisonRow, comparisonTable } from "../lib/report.js";
 import { seedConversations, seedMessages, seedUsers } from "../lib/seed.js";
 import { count, markdownTable, ms, ratio } from "../lib/table.js";
+import { mastraPage, openMastra, seedMastra } from "../reference/mastra.js";
+import { minimalPage, openMinimal, seedMinimal } from "../reference/minimal.js";
 import { conversationPageQuery, type RawPosition, rawConversationPage } from "../reference/reads.js";
 
 export const id = "w3";
@@ -78,7 +80,7 @@ function expectPage(page: { items: unknown[]; total: number }, size: number): vo
 
 interface PageResult {
   rows: ComparisonRow[];
-  flat: { engine: string; page: string; convo: [number, number]; raw: [number, number]; plan: string };
+  flat?: { engine: string; page: string; convo: [number, number]; raw: [number, number]; plan: string };
 }
 
 async function measurePage(engine: BenchEngine, sizes: Sizes, subjects: Subject[], deep: boolean): Promise<PageResult> {
@@ -128,7 +130,54 @@ async function measurePage(engine: BenchEngine, sizes: Sizes, subjects: Subject[
 
 async function runEngine(engine: BenchEngine, sizes: Sizes): Promise<PageResult[]> {
   const { small, large } = await seed(engine, sizes);
-  return [await measurePage(engine, sizes, [small, large], false), await measurePage(engine, sizes, [small, large], true)];
+  return [
+    await measureAgainstOthers(engine, sizes, small),
+    await measurePage(engine, sizes, [small, large], false),
+    await measurePage(engine, sizes, [small, large], true),
+  ];
+}
+
+/**
+ * The first page of the user with `sizes.small` conversations at c=1 and c=16, beside
+ * the minimal reference (`ORDER BY updated_at DESC LIMIT 20` and a `count(*)`) and
+ * Mastra's `listThreads` (PostgreSQL), each on its own user of the same size.
+ */
+async function measureAgainstOthers(engine: BenchEngine, sizes: Sizes, small: Subject): Promise<PageResult> {
+  const minimal = await openMinimal(engine.name);
+  const mastra = engine.name === "postgres" ? await openMastra() : undefined;
+  try {
+    const [[first]] = await seedMinimal(minimal, {
+      users: 1,
+      perUser: sizes.small,
+      messages: 0,
+      newestAgeSeconds: 60,
+      stepSeconds: 60,
+    });
+    await minimal.query(`VACUUM ANALYZE "${minimal.schema}".conversations`);
+    const refUser = first.userId;
+    const mastraUser = mastra
+      ? (await seedMastra(mastra, { users: 1, perUser: sizes.small, messages: 0, stepSeconds: 60 }))[0][0].userId
+      : "";
+    if (mastra) await mastra.pool.query(`VACUUM ANALYZE "${mastra.schema}".mastra_threads`);
+    const rows: ComparisonRow[] = [];
+    for (const concurrency of [1, 16]) {
+      const comparison = await compare({
+        label: `${engine.label} W3 first page, c=${concurrency}`,
+        count: sizes.pages * (concurrency === 1 ? 1 : 2),
+        concurrency,
+        warmupCount: sizes.warmup,
+        convo: { op: async () => expectPage(await engine.convo.conversations.list(small.userId, { limit: LIMIT }), small.size) },
+        raw: { op: async () => expectPage(await rawConversationPage(engine.raw.query, small.userId, LIMIT), small.size) },
+        ref: { op: async () => expectPage(await minimalPage(minimal, refUser, LIMIT), small.size) },
+        mastra: mastra ? { op: async () => expectPage(await mastraPage(mastra, mastraUser, LIMIT), small.size) } : undefined,
+      });
+      rows.push({ engine: engine.label, case: `first page, user with ${count(small.size)}, c=${concurrency}`, comparison });
+    }
+    return { rows, flat: undefined };
+  } finally {
+    await minimal.close();
+    await mastra?.close();
+  }
 }
 
 /** Runs W3 on every selected engine; answers its Markdown section. */
@@ -146,15 +195,17 @@ export async function run(opts: { quick: boolean }): Promise<string> {
       `raw ${l} ÷ ${s}`,
       `plan of the page query, ${l}`,
     ],
-    results.map(({ flat }) => [
-      flat.engine,
-      flat.page,
-      ms(flat.convo[0]),
-      ms(flat.convo[1]),
-      ratio(flat.convo[1] / flat.convo[0]),
-      ratio(flat.raw[1] / flat.raw[0]),
-      flat.plan,
-    ]),
+    results
+      .flatMap(({ flat }) => (flat ? [flat] : []))
+      .map((flat) => [
+        flat.engine,
+        flat.page,
+        ms(flat.convo[0]),
+        ms(flat.convo[1]),
+        ratio(flat.convo[1] / flat.convo[0]),
+        ratio(flat.raw[1] / flat.raw[0]),
+        flat.plan,
+      ]),
     ["left", "left", "right", "right", "right", "right", "left"],
   );
   return [
@@ -170,9 +221,13 @@ export async function run(opts: { quick: boolean }): Promise<string> {
     "",
     comparisonTable(results.flatMap((r) => r.rows)),
     "",
+    "- The first two rows of the second table compare the first page of the user with " +
+      `${s} conversations at c=1 and c=16 with the minimal reference (\`ORDER BY updated_at DESC LIMIT 20\` and a ` +
+      "`count(*)`, two statements) and Mastra's `listThreads` (`perPage: 20`, by `updatedAt` desc, with its total), each " +
+      "on its own user of the same size.",
     "- Convo: `convo.conversations.list(userId, { limit: 20 })`, and with the `cursor` the library handed out " +
-      `${Math.round(DEPTH * 100)}% of the way down the list (walked once beforehand, 100 per page). One transaction: ` +
-      "the keyset page, then the total from the kept `conversation_totals`.",
+      `${Math.round(DEPTH * 100)}% of the way down the list (walked once beforehand, 100 per page). One statement: ` +
+      "the keyset page, with the total from the kept `conversation_totals` riding on each row.",
     "- Raw: `SELECT * FROM conversations WHERE user_id = $1 [AND (updated_at, id) < ($2, $3)] ORDER BY updated_at DESC, " +
       "id DESC LIMIT 21` and `SELECT COALESCE(SUM(total), 0) FROM conversation_totals WHERE user_id = $1`, two " +
       "autocommit reads — see `bench/reference/reads.ts`.",

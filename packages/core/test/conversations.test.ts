@@ -176,4 +176,17 @@ describe.each(engines)("conversations on %s", (engine) => {
     expect(list.items.map((c) => c.id)).toEqual([keep.id]);
     await expect(convo.conversations.get(user.id, gone.id)).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
+
+  it("deletes the messages of every conversation a deleted user had (the cascade without a foreign key)", async () => {
+    const convo = await openTestConvo(engine);
+    const { user: leaving } = await convo.users.create({});
+    const { user: staying } = await convo.users.create({});
+    for (const user of [leaving, staying]) {
+      const conversation = await convo.conversations.create(user.id);
+      await convo.messages.append(user.id, conversation.id, { role: "user", content: "hello" });
+    }
+    await rawQuery(convo, `DELETE FROM users WHERE id = '${leaving.id}'`);
+    const left = await rawQuery<{ user_id: string }>(convo, "SELECT user_id FROM messages");
+    expect(left).toEqual([{ user_id: staying.id }]);
+  });
 });

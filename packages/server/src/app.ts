@@ -9,7 +9,13 @@ import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { TokenVerifier } from "./auth/tokens.js";
 import { chatRoutes } from "./chat/routes.js";
@@ -57,6 +63,8 @@ export interface AppOptions {
   idleTimeoutMs?: number;
   /** Pino logger options, or false for none. */
   logger?: FastifyServerOptions["logger"];
+  /** Log every request and response (default false: see `ServerConfig.logRequests`). */
+  logRequests?: boolean;
   metrics?: Metrics;
   /** Key material of stream tokens (default: `jwtSecret`; without either, a random per-process key). */
   streamTokenSecret?: string;
@@ -93,6 +101,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   const app = Fastify({
     logger: options.logger ?? false,
+    logController: new LogController({ disableRequestLogging: !options.logRequests }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     // Node measures both from the first byte of a request until it is fully received,
     // so a trickled header or body is cut (408) while an event stream or a long-poll,

@@ -50,6 +50,13 @@ export interface ServerConfig {
   /** Run a webhook delivery pass every this many ms (default 2000; 0 = never). */
   webhookIntervalMs?: number;
   logLevel: string;
+  /**
+   * Log every request (pino's "incoming request" / "request completed" lines). Off by
+   * default (`CONVO_LOG_REQUESTS=true` turns it on): two synchronous log lines per
+   * request cost the server more CPU than the request's own work (issue 10). Errors,
+   * warnings and failed requests are logged either way.
+   */
+  logRequests?: boolean;
   /** Background runs on this node (defaults in docs/runs.md). */
   runs?: {
     nodeId?: string;
@@ -114,6 +121,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     sweepIntervalMs: int(env.CONVO_SWEEP_INTERVAL_MS, 60_000),
     webhookIntervalMs: int(env.CONVO_WEBHOOK_INTERVAL_MS, 2_000),
     logLevel: env.CONVO_LOG_LEVEL || "info",
+    logRequests: env.CONVO_LOG_REQUESTS === "true" || env.CONVO_LOG_REQUESTS === "1",
     runs: {
       nodeId: env.CONVO_NODE_ID || undefined,
       maxRunsPerNode: optionalInt(env.CONVO_MAX_RUNS_PER_NODE),

@@ -128,6 +128,7 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
   const { app, metrics, open, sse, streams } = await buildApp({
     convo,
     logger,
+    logRequests: config.logRequests,
     bodyLimit: config.bodyLimit,
     jwtSecret: config.jwtSecret,
     streamTokenSecret: config.streamTokenSecret,

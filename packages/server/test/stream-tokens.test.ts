@@ -94,7 +94,8 @@ describe.each(engines)("stream tokens over HTTP on %s", (engine) => {
     });
     const { convo, api } = await startTestServer(engine, { convoOptions: offlineRuns });
     const { conversationId } = await userAndConversation(api);
-    const { app } = await buildApp({ convo, open: true, logger: { ...loggerOptions("info"), stream } });
+    // Request logging is opt-in (CONVO_LOG_REQUESTS); when on, the token must still be redacted.
+    const { app } = await buildApp({ convo, open: true, logRequests: true, logger: { ...loggerOptions("info"), stream } });
     try {
       const tokens = await app.inject({ method: "POST", url: "/v1/stream-tokens", payload: { conversationId } });
       const token = tokens.json().token as string;

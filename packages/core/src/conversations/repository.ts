@@ -1,7 +1,7 @@
 /** SQL for conversations, their per-user totals and the lifecycle sweeps. */
 
 import { and, eq, gt, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
-import { type Db, queryRows } from "../db/engine.js";
+import { type Db, queryRows, queryText } from "../db/engine.js";
 import { conversations, conversationTotals } from "../db/schema.js";
 import type { CloseReason, StatusFilter, TitleSource } from "./types.js";
 import { type ConversationRow, conversationFromRaw } from "./types.js";
@@ -235,6 +235,47 @@ export class ConversationsRepository {
       .where(and(...conditions))
       .orderBy(...newestFirst)
       .limit(limit + 1);
+  }
+
+  /**
+   * One page of all the user's conversations (in `env` when given), newest activity
+   * first, after `after`, with the user's total from the kept totals — one statement,
+   * one round trip: the total rides on every row as a scalar subquery. Reads one row
+   * more than `limit`. When the page is empty the total is read on its own (a cursor
+   * past the end still has a total). Plain text on the driver (`queryText`): W3's read.
+   */
+  async pageWithTotal(
+    userId: string,
+    env: string | undefined,
+    limit: number,
+    after?: { updatedAt: string; id: string },
+  ): Promise<{ rows: ConversationRow[]; total: number }> {
+    const params: unknown[] = [userId, limit + 1];
+    let where = "user_id = $1";
+    let totals = "user_id = $1";
+    if (env !== undefined) {
+      params.push(env);
+      where += ` AND env = $${params.length}`;
+      totals += ` AND env = $${params.length}`;
+    }
+    if (after) {
+      params.push(after.updatedAt, after.id);
+      where += ` AND (updated_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
+    }
+    const total = `SELECT COALESCE(SUM(total), 0)::int FROM conversation_totals WHERE ${totals}`;
+    const raw = await queryText<Record<string, unknown> & { total_: number }>(
+      this.db,
+      `SELECT *, (${total}) AS total_ FROM conversations WHERE ${where}
+       ORDER BY updated_at DESC NULLS LAST, id DESC NULLS LAST LIMIT $2`,
+      params,
+    );
+    if (raw.length > 0) return { rows: raw.map(conversationFromRaw), total: Number(raw[0].total_) };
+    const [only] = await queryText<{ total: number }>(
+      this.db,
+      `SELECT COALESCE(SUM(total), 0)::int AS total FROM conversation_totals WHERE user_id = $1${env === undefined ? "" : " AND env = $2"}`,
+      env === undefined ? [userId] : [userId, env],
+    );
+    return { rows: [], total: Number(only?.total ?? 0) };
   }
 
   /**

@@ -116,8 +116,14 @@ export class ConversationsService {
     const after = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor, this.store.cursorSecret);
     return this.store.read(async (uow) => {
       const filter = { env, status: options.status, activeSince: this.activeSince(uow.now) };
-      const rows = await uow.conversations.page(uid, filter, limit, after);
-      const total = await uow.conversations.total(uid, filter);
+      // Without a status filter (the common list) page and total come in one statement.
+      const { rows, total } =
+        filter.status === undefined
+          ? await uow.conversations.pageWithTotal(uid, env, limit, after)
+          : {
+              rows: await uow.conversations.page(uid, filter, limit, after),
+              total: await uow.conversations.total(uid, filter),
+            };
       const items = rows.slice(0, limit).map((row) => toConversation(row, filter.activeSince));
       const last = items[items.length - 1];
       const hasMore = rows.length > limit;

@@ -59,3 +59,25 @@ export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown as { rows: T[] };
   return result.rows;
 }
+
+/** The driver client under a Drizzle handle: a pg Pool or PoolClient, or PGlite (or its transaction). */
+interface DriverClient {
+  query(text: string, params: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Runs a statement written as plain text (`$1`, `$2`…) straight on the driver client
+ * under `db` — the pool, the transaction's connection, or PGlite — and answers its rows.
+ * For the hot paths only (append, last messages, the list page): building a Drizzle
+ * query costs more CPU per call than the statement itself on a warm database. Rows come
+ * as the driver parses them (timestamps as Dates on both engines).
+ *
+ * @example
+ * const rows = await queryText<{ seq: number }>(uow.db, "SELECT seq FROM messages WHERE user_id = $1", [userId]);
+ */
+export async function queryText<T>(db: Db, text: string, params: unknown[]): Promise<T[]> {
+  // Drizzle keeps the client on its session (PgDatabase.session.client), for the pool
+  // and for a transaction alike; pinned drizzle-orm 0.45.
+  const client = (db as unknown as { session: { client: DriverClient } }).session.client;
+  return (await client.query(text, params)).rows as T[];
+}

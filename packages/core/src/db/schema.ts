@@ -94,11 +94,17 @@ export const conversations = pgTable(
       sql`to_tsvector('russian'::regconfig, coalesce(${t.title}, '') || ' ' || coalesce(${t.summary}, ''))`,
     ),
     uniqueIndex("conversations_external_id_key").on(t.userId, t.externalId).where(sql`${t.externalId} IS NOT NULL`),
+    // Every append rewrites this row (counters, activity time), and since `updated_at`
+    // is indexed the update is never HOT: every index whose predicate the row matches
+    // gets a new entry per message. So an open, titled conversation is in three indexes
+    // only — the key, the owner lookup and the activity order (migration 0004 dropped
+    // the env-activity and open-conversation indexes; docs/performance.md has the plans).
+    // The partial indexes below hold closed or untitled rows, which appends rarely touch.
     // Admin keys address a conversation by id alone; this finds its owner.
     index("conversations_id_idx").on(t.id),
+    // The list, the current-conversation lookup (with `env` as a filter: a user's
+    // conversations are nearly all in one env) and the per-user close.
     index("conversations_user_activity_idx").on(t.userId, t.updatedAt.desc(), t.id.desc()),
-    index("conversations_user_env_activity_idx").on(t.userId, t.env, t.updatedAt.desc(), t.id.desc()),
-    index("conversations_open_idx").on(t.updatedAt).where(sql`${t.closedAt} IS NULL`),
     index("conversations_closed_idx").on(t.closedAt).where(sql`${t.closedAt} IS NOT NULL`),
     index("conversations_untitled_idx").on(t.createdAt).where(sql`${t.title} IS NULL`),
     check("conversations_title_length", sql`char_length(${t.title}) <= 30`),
@@ -139,11 +145,12 @@ export const messages = pgTable(
       .where(sql`${t.summaryToSeq} IS NOT NULL`),
     uniqueIndex("messages_conversation_seq_key").on(t.userId, t.conversationId, t.seq),
     uniqueIndex("messages_client_message_id_key").on(t.userId, t.clientMessageId).where(sql`${t.clientMessageId} IS NOT NULL`),
-    foreignKey({
-      name: "messages_conversation_fk",
-      columns: [t.userId, t.conversationId],
-      foreignColumns: [conversations.userId, conversations.id],
-    }).onDelete("cascade"),
+    // No foreign key to conversations (migration 0004): its check ran a lookup per
+    // inserted message, while the one statement that inserts messages takes the
+    // conversation's row from the UPDATE that locks it, so a message cannot be written
+    // for a missing conversation. The cascade is kept by the trigger
+    // `conversations_delete_messages` (AFTER DELETE ON conversations, declared in the
+    // migration), which fires for every path: delete, retention sweep, user cascade.
     check("messages_role", sql`${t.role} IN ('user', 'assistant', 'system', 'tool')`),
   ],
 );

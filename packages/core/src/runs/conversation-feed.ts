@@ -79,7 +79,7 @@ export class ConversationFeed {
       if (!conversation) throw new NotFoundError("conversation", cid);
       const afterSeq = intInRange("afterSeq", options.afterSeq, 0, 2 ** 31 - 1, conversation.lastSeq);
       const running = await this.store.statement((uow) => uow.runs.findRunning(uid, cid));
-      return this.#items(uid, cid, afterSeq, running?.id, pending, unsubscribe, options.signal, (fn) => {
+      return this.#items(uid, cid, afterSeq, conversation.lastSeq, running?.id, pending, unsubscribe, options.signal, (fn) => {
         wake = fn;
       });
     } catch (error) {
@@ -92,6 +92,8 @@ export class ConversationFeed {
     uid: string,
     cid: string,
     afterSeq: number,
+    /** Messages after this seq were stored while following (live); earlier ones are replayed history. */
+    liveAfter: number,
     runningId: string | undefined,
     pending: Notice[],
     unsubscribe: () => void,
@@ -108,13 +110,20 @@ export class ConversationFeed {
       for (;;) {
         const rows = await store.statement((uow) => uow.messages.page(uid, cid, messageSeq, PAGE));
         for (const row of rows.slice(0, PAGE)) {
+          // A run's answer was committed with the run's terminal event: when the reads
+          // overtake the run's notices (a run faster than the notices), its events come
+          // first, in the order they happened. Replayed history stays messages only.
+          if (row.runId && row.seq > liveAfter && !ended.has(row.runId)) {
+            if (!runs.has(row.runId)) runs.set(row.runId, 0);
+            yield* readRun(row.runId);
+          }
           messageSeq = row.seq;
           yield { type: "message", message: toMessage(row) } as const;
         }
         if (rows.length <= PAGE) return;
       }
     };
-    const readRun = async function* (runId: string) {
+    const readRun = async function* (runId: string): AsyncGenerator<ConversationFeedItem, void, undefined> {
       for (;;) {
         const after = runs.get(runId);
         if (after === undefined) return;

@@ -50,6 +50,8 @@ export class EventBuffer {
   #writing: Promise<void> | undefined;
   #stopped = false;
   #text = "";
+  /** A delta has been taken for writing (the first one is not held back). */
+  #deltaTaken = false;
 
   constructor(private readonly options: EventBufferOptions) {}
 
@@ -115,7 +117,10 @@ export class EventBuffer {
       current = { type, content: clean, data, open: true };
       this.#pending.push(current);
     }
-    this.#schedule((current.content?.length ?? 0) >= this.options.flushChars ? 0 : this.options.flushIntervalMs);
+    // The first text of an answer goes out at once: a reader waits for it, and
+    // coalescing matters only for the many pieces after it.
+    const first = type === "delta" && !this.#deltaTaken;
+    this.#schedule(first || (current.content?.length ?? 0) >= this.options.flushChars ? 0 : this.options.flushIntervalMs);
   }
 
   #schedule(delayMs: number): void {
@@ -147,7 +152,10 @@ export class EventBuffer {
         if (content.length === 0) continue;
       }
       if (content !== null && (p.type === "delta" || p.type === "thinking")) content = storableText(content);
-      if (p.type === "delta" && content) this.#text += content;
+      if (p.type === "delta" && content) {
+        this.#text += content;
+        this.#deltaTaken = true;
+      }
       taken.push({ type: p.type, content, data: p.data });
     }
     this.#pending = keep;

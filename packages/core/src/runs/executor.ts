@@ -162,7 +162,11 @@ export class RunExecutor {
       flushIntervalMs: config.flushIntervalMs,
       flushChars: config.flushChars,
       write: async (events) => {
-        const stored = await store.statement((uow) => uow.runs.appendEvents(run.userId, run.id, events, uow.now));
+        // Intermediate events: relaxed commit (see RunsRepository.appendEvents); the
+        // terminal event is written by #finish, durably.
+        const stored = await store.statement((uow) =>
+          uow.runs.appendEvents(run.userId, run.id, events, uow.now, undefined, { relaxed: !uow.inTransaction }),
+        );
         if (stored) void bus.publishQuietly([this.#notice(run, stored.lastSeq, events[events.length - 1]!.type)]);
         return stored !== undefined;
       },

@@ -193,8 +193,16 @@ export class RunsRepository {
     events: NewRunEvent[],
     now: Date,
     finish?: RunFinish,
+    options: { relaxed?: boolean } = {},
   ): Promise<AppendedEvents | undefined> {
     if (events.length === 0) throw new Error("appendEvents needs at least one event");
+    // `relaxed`: the commit does not wait for its WAL flush (synchronous_commit off for
+    // this one-statement transaction). Only for intermediate events: WAL is written in
+    // order, so any later durable commit (the terminal event, the assistant message)
+    // makes these durable too, and a crash before that loses only the tail of a run
+    // that then ends as interrupted (lease expiry). Never inside a caller's transaction.
+    const relax = options.relaxed ? sql`, relaxed AS (SELECT set_config('synchronous_commit', 'off', true) AS v)` : sql``;
+    const relaxedFrom = options.relaxed ? sql`, relaxed` : sql``;
     const at = now.toISOString();
     const payload = JSON.stringify(events.map((ev) => ({ t: ev.type, c: ev.content ?? null, d: ev.data ?? null })));
     const f = finish;
@@ -212,7 +220,7 @@ export class RunsRepository {
         SELECT user_id, id, last_event_seq FROM ${r}
         WHERE user_id = ${userId}::uuid AND id = ${runId}::uuid AND status = 'running'
         FOR UPDATE
-      ), ins AS (
+      )${relax}, ins AS (
         INSERT INTO ${e} (user_id, run_id, seq, type, content, data, created_at)
         SELECT locked.user_id, locked.id, locked.last_event_seq + ev.n, ev.v->>'t', ev.v->>'c',
                NULLIF(ev.v->'d', 'null'::jsonb), ${at}::timestamptz
@@ -224,7 +232,7 @@ export class RunsRepository {
         FROM locked WHERE t.user_id = locked.user_id AND t.id = locked.id
         RETURNING t.*, locked.last_event_seq + 1 AS first_seq
       )
-      SELECT * FROM bumped`,
+      SELECT bumped.* FROM bumped${relaxedFrom}`,
     );
     const raw = rows[0];
     if (!raw) return undefined;
