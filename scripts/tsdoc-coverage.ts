@@ -16,6 +16,8 @@ export const ENTRY_POINTS = [
   "packages/core/src/index.ts",
   "packages/core/src/internal.ts",
   "packages/server/src/index.ts",
+  "packages/telegram/src/index.ts",
+  "packages/telegram/src/bot/index.ts",
   "packages/client/src/index.ts",
 ];
 

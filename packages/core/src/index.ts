@@ -22,8 +22,10 @@ export { Convo, type ConvoOptions, openConvo } from "./convo.js";
 // ── Moving dialogs out of a legacy `sessions` table ───────────────────────────
 export {
   importLegacyDialogs,
+  inspectLegacyTable,
   type LegacyImportOptions,
   type LegacyImportResult,
+  type LegacyTableShape,
   legacyColumnDropSql,
 } from "./dialogs/legacy-import.js";
 export {

@@ -234,6 +234,7 @@ describe.each(engines)("legacy import on %s", (engine) => {
       skippedByReason: data.byReason,
       alreadyImported: 0,
       usersCreated: 3,
+      telegramUsers: null,
       lastId: expect.any(String),
       dryRun: false,
     });
@@ -366,6 +367,11 @@ describe.each(engines)("legacy import on %s", (engine) => {
     // A fake source: the interface is one call.
     const source: LegacySource = {
       async query<T>(text: string, params?: unknown[]) {
+        if (text.includes("pg_attribute")) {
+          const columns = ["id", "user_id", "assistant_messages", "assistant_params", "created_at", "updated_at"];
+          const table = params?.[0] === '"sessions"' ? columns : [];
+          return { rows: table.map((name) => ({ name, type: name === "id" || name === "user_id" ? "uuid" : "jsonb" })) as T[] };
+        }
         if (text.includes("count(*)")) return { rows: [{ n: rows.length }] as T[] };
         const after = text.includes("id >") ? String(params?.[0]) : "";
         return { rows: rows.filter((r) => r.id > after).slice(0, Number(params?.at(-1))) as T[] };

@@ -63,7 +63,7 @@ describe("a legacy sessions row as a dialog", () => {
     expect(reason({})).toBe(R.noData);
     expect(reason({ assistant_messages: [], assistant_params: {}, assistant_error_count: 0 })).toBe(R.noData);
     expect(reason({ user_id: null, assistant_error_count: 1 })).toBe(R.noUser);
-    expect(reason({ user_id: "42", assistant_error_count: 1 })).toBe(R.badUser);
+    expect(reason({ user_id: "user-42", assistant_error_count: 1 })).toBe(R.badUser);
     expect(reason({ assistant_messages: "{oops" })).toBe(R.messagesNotJson);
     expect(reason({ assistant_messages: { 0: "a" } })).toBe(R.messagesNotArray);
     expect(reason({ assistant_messages: [null] })).toBe(R.messageShape);

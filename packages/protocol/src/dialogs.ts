@@ -128,3 +128,16 @@ export type FunnelReport = z.infer<typeof FunnelReport>;
 export type StatusesReport = z.infer<typeof StatusesReport>;
 export type StepsReport = z.infer<typeof StepsReport>;
 export type CombosReport = z.infer<typeof CombosReport>;
+
+export const ExpiredDialogsResponse = z
+  .object({
+    expired: z.array(
+      z.object({
+        dialogId: Uuid,
+        userId: Uuid,
+        env: z.string(),
+        externalId: z.string().nullable().describe("The owner's platform id, e.g. tg:480637186"),
+      }),
+    ),
+  })
+  .describe("ExpiredDialogs");

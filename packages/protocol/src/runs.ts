@@ -7,13 +7,29 @@ const ToolChoice = z.union([
   z.strictObject({ type: z.literal("tool"), toolName: z.string().max(64) }),
 ]);
 
+const RunModel = z.string().max(200).optional().describe("offline, openai:<model>, google:<model>, anthropic:<model>");
+
 export const StartRunBody = z.strictObject({
   content: z.string().describe("The user's message"),
   clientMessageId: ClientId.optional().describe("A retried start with the same id answers the same run"),
   parts: z.array(z.unknown()).nullable().optional(),
-  model: z.string().max(200).optional().describe("offline, openai:<model>, google:<model>, anthropic:<model>"),
+  model: RunModel,
   toolChoice: ToolChoice.optional(),
 });
+
+/**
+ * The other body `POST /v1/conversations/:id/runs` takes: answer a user message stored
+ * already (a bot that stores every update before deciding to answer) — nothing new is
+ * stored, and a second start for the message answers the same run.
+ */
+export const AnswerStoredMessageBody = z.strictObject({
+  messageId: Uuid.describe("The stored user message to answer"),
+  model: RunModel,
+  toolChoice: ToolChoice.optional(),
+});
+
+/** Either body of a run start. */
+export const StartRunRequest = z.union([StartRunBody, AnswerStoredMessageBody]);
 
 export const StartRunResponse = z
   .object({
@@ -94,6 +110,8 @@ export const ListRunsQuery = z.strictObject({ limit: QueryInt(1, 100).optional()
 
 // The types of the schemas above, for handlers and clients.
 export type StartRunBody = z.infer<typeof StartRunBody>;
+export type AnswerStoredMessageBody = z.infer<typeof AnswerStoredMessageBody>;
+export type StartRunRequest = z.infer<typeof StartRunRequest>;
 export type StartRunResponse = z.infer<typeof StartRunResponse>;
 export type RunRecord = z.infer<typeof RunRecord>;
 export type RunEvent = z.infer<typeof RunEvent>;

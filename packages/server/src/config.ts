@@ -50,6 +50,8 @@ export interface ServerConfig {
   /** Run a webhook delivery pass every this many ms (default 2000; 0 = never). */
   webhookIntervalMs?: number;
   logLevel: string;
+  /** The reference Telegram bot's webhook (mounted with a token and a webhook secret). */
+  telegram?: TelegramConfig;
   /**
    * Log every request (pino's "incoming request" / "request completed" lines). Off by
    * default (`CONVO_LOG_REQUESTS=true` turns it on): two synchronous log lines per
@@ -121,6 +123,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     sweepIntervalMs: int(env.CONVO_SWEEP_INTERVAL_MS, 60_000),
     webhookIntervalMs: int(env.CONVO_WEBHOOK_INTERVAL_MS, 2_000),
     logLevel: env.CONVO_LOG_LEVEL || "info",
+    telegram: telegramFromEnv(env),
     logRequests: env.CONVO_LOG_REQUESTS === "true" || env.CONVO_LOG_REQUESTS === "1",
     runs: {
       nodeId: env.CONVO_NODE_ID || undefined,
@@ -131,5 +134,24 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       contextTokenBudget: optionalInt(env.CONVO_CONTEXT_TOKEN_BUDGET),
       offlineChunkDelayMs: optionalInt(env.CONVO_OFFLINE_CHUNK_DELAY_MS),
     },
+  };
+}
+
+/** The reference Telegram bot (see telegram.ts). */
+export interface TelegramConfig {
+  token: string;
+  apiRoot?: string;
+  webhookSecret?: string;
+  env?: string;
+}
+
+/** The bot's settings from the environment, or undefined without a token. */
+export function telegramFromEnv(env: NodeJS.ProcessEnv = process.env): TelegramConfig | undefined {
+  if (!env.TELEGRAM_BOT_TOKEN) return undefined;
+  return {
+    token: env.TELEGRAM_BOT_TOKEN,
+    apiRoot: env.TELEGRAM_API_ROOT || undefined,
+    webhookSecret: env.TELEGRAM_WEBHOOK_SECRET || undefined,
+    env: env.CONVO_BOT_ENV || undefined,
   };
 }

@@ -23,13 +23,22 @@ export class SweepScheduler {
 
   constructor(
     private readonly convo: Convo,
-    private readonly options: { intervalMs: number; log: FastifyBaseLogger; metrics?: Metrics },
+    private readonly options: {
+      intervalMs: number;
+      log: FastifyBaseLogger;
+      metrics?: Metrics;
+      /** Runs first in each sweep, under the same lock (the Telegram bot's dialog expiry). */
+      beforeSweep?: () => Promise<unknown>;
+    },
   ) {}
 
   /** Runs the sweeps once if this node gets the lock; answers undefined when another node has it. */
   async runOnce(): Promise<SweepResult | undefined> {
     const { engine } = this.convo.store;
-    const outcome = await engine.withAdvisoryLock(`convo:sweeps:${engine.schema}`, () => this.convo.sweeps.runAll());
+    const outcome = await engine.withAdvisoryLock(`convo:sweeps:${engine.schema}`, async () => {
+      await this.options.beforeSweep?.();
+      return this.convo.sweeps.runAll();
+    });
     if (!outcome) {
       this.options.metrics?.sweepRuns.inc({ outcome: "skipped" });
       return undefined;

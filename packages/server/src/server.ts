@@ -7,6 +7,7 @@
  * what it was.
  */
 import { type Convo, openConvo } from "@convo/core";
+import type { StickerBot } from "@convo/telegram/bot";
 import { buildApp } from "./app.js";
 import { redactAccessToken } from "./chat/stream-tokens.js";
 import type { ServerConfig } from "./config.js";
@@ -49,6 +50,8 @@ export interface RunningServer {
   url: string;
   open: boolean;
   scheduler: SweepScheduler;
+  /** The reference bot behind the webhook route, when TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET are set. */
+  bot?: StickerBot;
   /** The webhook delivery loop (runOnce for a pass now). */
   webhooksScheduler: WebhookScheduler;
   /**
@@ -154,6 +157,12 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
     inFlight.add(what);
     reply.raw.once("close", () => inFlight.delete(what));
   });
+  const telegram = config.telegram;
+  // Loaded only when configured: grammY and the bot stay out of a plain API server.
+  const bot = telegram?.webhookSecret
+    ? (await import("./telegram.js")).mountWebhook(app, convo, { ...telegram, webhookSecret: telegram.webhookSecret })
+    : undefined;
+  if (telegram && !bot) app.log.warn("TELEGRAM_BOT_TOKEN is set but TELEGRAM_WEBHOOK_SECRET is not: the webhook route is off");
   const host = config.host ?? (open ? "127.0.0.1" : "0.0.0.0");
   if (open && !LOOPBACK.has(host)) {
     await app.close();
@@ -176,7 +185,13 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
   if (open)
     app.log.warn("No API key or token secret configured: the API is OPEN to anyone on this machine (listening on loopback only)");
 
-  const scheduler = new SweepScheduler(convo, { intervalMs: config.sweepIntervalMs, log: app.log, metrics });
+  // The bot expires idle dialogs first, so it can tell each user (the sweep would abandon them silently).
+  const scheduler = new SweepScheduler(convo, {
+    intervalMs: config.sweepIntervalMs,
+    log: app.log,
+    metrics,
+    beforeSweep: bot ? () => bot.expireDialogs() : undefined,
+  });
   scheduler.start();
   const webhooks = new WebhookScheduler(convo, { intervalMs: config.webhookIntervalMs ?? 2_000, log: app.log });
   webhooks.start();
@@ -224,5 +239,5 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
     void close();
     reachDeadline();
   };
-  return { app, convo, url, open, scheduler, webhooksScheduler: webhooks, close, hurry, openWork };
+  return { app, convo, url, open, scheduler, webhooksScheduler: webhooks, bot, close, hurry, openWork };
 }

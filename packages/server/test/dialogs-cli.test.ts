@@ -440,3 +440,55 @@ describe("convo import-legacy with a bad source", () => {
     expect(existsSync(dataDir)).toBe(false);
   });
 });
+
+describe.runIf(DATABASE_URL)("convo import-legacy on the table a new user has", () => {
+  it("refuses a missing column before any work, naming it; imports a table without updated_at, users by Telegram id", {
+    timeout: SLOW,
+  }, async () => {
+    const schema = `legacy_${randomBytes(4).toString("hex")}`;
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA ${schema}`);
+      await client.query(`CREATE TABLE ${schema}.users (id serial PRIMARY KEY, telegram_id bigint)`);
+      await client.query(
+        `CREATE TABLE ${schema}.sessions (id serial PRIMARY KEY, user_id integer, assistant_messages jsonb, created_at timestamptz DEFAULT now())`,
+      );
+      await client.query(`INSERT INTO ${schema}.users (telegram_id) VALUES (480637186)`);
+      await client.query(
+        `INSERT INTO ${schema}.sessions (user_id, assistant_messages) VALUES (1, '[{"role":"user","content":"кот"}]')`,
+      );
+      const dir = await mkdtemp(join(tmpdir(), "convo-dialogs-cli-"));
+      temps.push(dir);
+      const args = [
+        "import-legacy",
+        "--from",
+        DATABASE_URL as string,
+        "--table",
+        `${schema}.sessions`,
+        "--data-dir",
+        join(dir, "data"),
+      ];
+
+      const refused = await runConvo(args, cleanEnv());
+      expect(refused.code).toBe(1);
+      expectOneLineError(refused.stderr, /has no column "assistant_params" \(the slots .*\)\. The import needs id, user_id/);
+      expect(refused.stderr).not.toContain("importing [");
+
+      await client.query(`ALTER TABLE ${schema}.sessions ADD COLUMN assistant_params jsonb`);
+      const done = await runConvo(args, cleanEnv());
+      expect(done.code, done.stderr).toBe(0);
+      expect(printed(done.stdout, "imported")).toBe(1);
+      expect(done.stdout).toContain(`Users with a Telegram id in ${schema}.users are the bot's users tg:<id>`);
+      const convo = await openConvo({ dataDir: join(dir, "data") });
+      try {
+        expect(await rawQuery(convo, "SELECT external_id FROM users")).toEqual([{ external_id: "tg:480637186" }]);
+      } finally {
+        await convo.close();
+      }
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+  });
+});

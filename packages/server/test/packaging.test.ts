@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
-const PACKAGES = ["protocol", "core", "server", "client"];
+const PACKAGES = ["protocol", "core", "telegram", "server", "client"];
 
 const run = (cmd: string, args: string[], cwd: string) =>
   execFileSync(cmd, args, {
@@ -52,6 +52,8 @@ describe("packed packages", () => {
 import type { Conversation } from "@convo/core/types";
 import { AppendMessageBody, LIMITS, type Message as WireMessage } from "@convo/protocol";
 import { buildApp } from "@convo/server";
+import { localPort } from "@convo/telegram";
+import { createStickerBot } from "@convo/telegram/bot";
 import { createConvoClient, ConvoApiError } from "@convo/client";
 import { webRoot } from "@convo/web";
 
@@ -61,9 +63,10 @@ const { user } = await convo.users.create({ externalId: "tg:1" });
 const { message, conversation }: { message: Message; conversation: Conversation } = await convo.messages.appendToCurrent(user.id, body);
 const wire: Pick<WireMessage, "seq"> = { seq: message.seq };
 const context = await convo.context.load(user.id);
+const bot = createStickerBot({ token: "1:x", port: localPort(convo), botInfo: undefined });
 const client = createConvoClient({ baseUrl: "http://127.0.0.1:1", retry: { retries: 0 } });
 const offline = await client.ops.health().catch((error: unknown) => (error instanceof ConvoApiError ? error.code : "?"));
-console.log(JSON.stringify({ seq: wire.seq, title: conversation.title, history: context.conversationHistory.length, limit: LIMITS.titleLength, app: typeof buildApp, client: offline, web: typeof webRoot }));
+console.log(JSON.stringify({ seq: wire.seq, title: conversation.title, history: context.conversationHistory.length, limit: LIMITS.titleLength, app: typeof buildApp, client: offline, web: typeof webRoot, bot: typeof bot.expireDialogs }));
 await convo.close();
 `,
     );
@@ -109,6 +112,7 @@ await convo.close();
       app: "function",
       client: "NETWORK_ERROR",
       web: "string",
+      bot: "function",
     });
     // The installed bin runs built JavaScript.
     expect(run(process.execPath, [join(scratch, "node_modules/@convo/server/bin/convo.js"), "--help"], scratch)).toContain(

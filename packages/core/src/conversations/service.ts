@@ -79,6 +79,34 @@ export class ConversationsService {
     });
   }
 
+  /**
+   * The user's conversation keyed `externalId`, created on first use (`INSERT … ON
+   * CONFLICT DO NOTHING`): a client that names its own keys (a Telegram chat, a grammY
+   * session) gets the same conversation on every call.
+   *
+   * @example
+   * const { conversation } = await convo.conversations.openByKey(user.id, "grammy-session:480637186");
+   */
+  async openByKey(
+    userId: string,
+    externalId: string,
+    options: { env?: string } = {},
+  ): Promise<{ conversation: Conversation; created: boolean }> {
+    const uid = assertUuid("userId", userId);
+    const key = assertText("externalId", externalId, { max: 200 });
+    const env = options.env === undefined ? "prod" : assertEnv(options.env);
+    return this.store.transaction(async (uow) => {
+      if (!(await uow.users.lock(uid))) throw new NotFoundError("user", uid);
+      const { row, created } = await uow.conversations.insertOrGetByExternalId({
+        userId: uid,
+        externalId: key,
+        env,
+        now: uow.now,
+      });
+      return { conversation: toConversation(row, this.activeSince(uow.now)), created };
+    });
+  }
+
   /** The conversation with its first 500 messages (page further with `messages.page`). */
   async get(userId: string, id: string): Promise<ConversationDetail> {
     const uid = assertUuid("userId", userId);

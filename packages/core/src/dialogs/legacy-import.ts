@@ -15,7 +15,7 @@
  *   for the operator to run once satisfied.
  */
 import { pgError } from "../db/pg-errors.js";
-import { DatabaseUnavailableError, isConvoError } from "../errors.js";
+import { DatabaseUnavailableError, isConvoError, ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
 import { assertEnv, assertUuid, intInRange } from "../validation.js";
 import { type LegacyDialog, type LegacySessionRow, mapLegacyRow, SKIP_REASONS } from "./legacy-row.js";
@@ -33,6 +33,14 @@ export interface LegacyImportOptions {
   table?: string;
   /** Start after this legacy id (resume from a previous run's `lastId`); re-running from the start is also safe. */
   afterId?: string;
+  /**
+   * The legacy users table holding each user's Telegram id (joined on `users.id =
+   * sessions.user_id`): default `users` beside the sessions table when it has the
+   * Telegram id column; `false` never joins.
+   */
+  usersTable?: string | false;
+  /** The Telegram id column of the users table (default `telegram_id`). */
+  telegramIdColumn?: string;
   /** Called after each batch with rows read so far and the rows there are to read. */
   onProgress?: (done: number, total: number) => void | Promise<void>;
 }
@@ -49,6 +57,8 @@ export interface LegacyImportResult {
   alreadyImported: number;
   /** Convo users created for legacy users (in a dry run: that would be). */
   usersCreated: number;
+  /** The users table whose Telegram ids mapped users to `tg:<id>`, or null. */
+  telegramUsers: string | null;
   /** The last legacy id read (pass as `afterId` to resume after it). */
   lastId: string | null;
   dryRun: boolean;
@@ -70,26 +80,138 @@ export function legacyColumnDropSql(table = "sessions"): string {
     .join("\n");
 }
 
-const COLUMNS = `id::text AS id, user_id::text AS user_id, assistant_messages, assistant_params,
-  assistant_error_count, pending_photo_file_id, created_at, updated_at`;
+/** What the import found in the legacy database before reading a row. */
+export interface LegacyTableShape {
+  /** The id column's kind: keyset order and `afterId` follow it. */
+  idKind: "uuid" | "integer";
+  /** Optional columns the table has. */
+  optional: string[];
+  /** The legacy users table joined for Telegram ids, when there is one. */
+  telegramUsers: { table: string; column: string } | null;
+}
 
-async function readBatch(source: LegacySource, table: string, afterId: string | null, limit: number) {
+const REQUIRED: Record<string, string> = {
+  id: "the row's id (uuid or integer)",
+  user_id: "the dialog's owner (uuid or integer; joins the users table's id)",
+  assistant_messages: "the chat (jsonb/json/text: [{ role, content }])",
+  assistant_params: "the slots (jsonb/json/text: { style, emotion, pose, text, confirmed, step })",
+};
+const OPTIONAL = ["assistant_error_count", "pending_photo_file_id", "created_at", "updated_at"];
+const INTEGER_TYPES = new Set(["smallint", "integer", "bigint"]);
+
+/** The columns of a table (`name → type`), or undefined when there is no such table. */
+async function columnsOf(source: LegacySource, table: string): Promise<Map<string, string> | undefined> {
+  const { rows } = await source.query<{ name: string; type: string; found: boolean }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, true AS found
+     FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
+    [table],
+  );
+  if (rows.length === 0) return undefined;
+  return new Map(rows.map((r) => [r.name, r.type]));
+}
+
+const missingColumn = (table: string, column: string, expected: string, code = "LEGACY_COLUMN_MISSING") =>
+  new ValidationError(
+    `The legacy table ${table} has no column "${column}" (${expected}). The import needs ${Object.keys(REQUIRED).join(", ")}; ` +
+      `${OPTIONAL.join(", ")} are optional.`,
+    { field: "table", table, column, expected },
+    code,
+  );
+
+/**
+ * Reads the legacy table's real columns before any work: a missing table or required
+ * column is refused with a message naming it; optional columns may be absent; a
+ * `users` table beside it with a Telegram id column is joined so dialogs land on the
+ * `tg:<id>` users the bot creates.
+ *
+ * @example
+ * const shape = await inspectLegacyTable(pgLegacySource(url), "sessions");
+ * // { idKind: "integer", optional: ["created_at"], telegramUsers: { table: "users", column: "telegram_id" } }
+ */
+export async function inspectLegacyTable(
+  source: LegacySource,
+  table: string,
+  options: { usersTable?: string | false; telegramIdColumn?: string } = {},
+): Promise<LegacyTableShape> {
+  const quoted = quoteTableName(table);
+  const columns = await columnsOf(source, quoted);
+  if (!columns) {
+    throw new ValidationError(
+      `The legacy table ${table} does not exist in the source database`,
+      { field: "table", table },
+      "LEGACY_TABLE_MISSING",
+    );
+  }
+  for (const [column, expected] of Object.entries(REQUIRED)) {
+    if (!columns.has(column)) throw missingColumn(table, column, expected);
+  }
+  const idType = columns.get("id") as string;
+  if (idType !== "uuid" && !INTEGER_TYPES.has(idType)) {
+    throw new ValidationError(
+      `The legacy table ${table} has an id of type ${idType}; the import needs uuid or an integer`,
+      {
+        field: "table",
+        table,
+        column: "id",
+        type: idType,
+      },
+      "LEGACY_COLUMN_TYPE",
+    );
+  }
+  const telegramIdColumn = options.telegramIdColumn ?? "telegram_id";
+  let telegramUsers: LegacyTableShape["telegramUsers"] = null;
+  if (options.usersTable !== false) {
+    // The users table beside the sessions table (same schema), unless named.
+    const schema = table.includes(".") ? `${table.split(".")[0]}.` : "";
+    const usersTable = options.usersTable ?? `${schema}users`;
+    const userColumns = await columnsOf(source, quoteTableName(usersTable));
+    if (userColumns?.has("id") && userColumns.has(telegramIdColumn)) {
+      telegramUsers = { table: usersTable, column: telegramIdColumn };
+    } else if (options.usersTable !== undefined) {
+      if (!userColumns) {
+        throw new ValidationError(
+          `The legacy users table ${usersTable} does not exist`,
+          { field: "usersTable", table: usersTable },
+          "LEGACY_TABLE_MISSING",
+        );
+      }
+      throw missingColumn(usersTable, userColumns.has("id") ? telegramIdColumn : "id", "the user's id and Telegram id");
+    }
+  }
+  return {
+    idKind: idType === "uuid" ? "uuid" : "integer",
+    optional: OPTIONAL.filter((c) => columns.has(c)),
+    telegramUsers,
+  };
+}
+
+/** The SELECT of one batch for this table's shape (absent optional columns read as NULL). */
+function batchQuery(table: string, shape: LegacyTableShape, after: boolean): string {
+  const optional = OPTIONAL.map((c) => (shape.optional.includes(c) ? `s.${c}` : `NULL AS ${c}`)).join(", ");
+  const cast = shape.idKind === "uuid" ? "uuid" : "bigint";
+  const users = shape.telegramUsers;
+  // Both sides as text: the legacy user ids may be uuid on one side and text on the other.
+  const join = users ? ` LEFT JOIN ${quoteTableName(users.table)} u ON u.id::text = s.user_id::text` : "";
+  const telegram = users ? `u."${users.column}"::text AS telegram_id` : "NULL AS telegram_id";
+  return `SELECT s.id::text AS id, s.user_id::text AS user_id, s.assistant_messages, s.assistant_params, ${optional}, ${telegram}
+    FROM ${table} s${join} ${after ? `WHERE s.id > $1::${cast} ` : ""}ORDER BY s.id LIMIT ${after ? "$2" : "$1"}`;
+}
+
+async function readBatch(source: LegacySource, table: string, shape: LegacyTableShape, afterId: string | null, limit: number) {
   // Two statements rather than `$1 IS NULL OR id > $1`, which would keep the planner from the id index.
   const { rows } =
     afterId === null
-      ? await source.query<LegacySessionRow>(`SELECT ${COLUMNS} FROM ${table} ORDER BY id LIMIT $1`, [limit])
-      : await source.query<LegacySessionRow>(`SELECT ${COLUMNS} FROM ${table} WHERE id > $1::uuid ORDER BY id LIMIT $2`, [
-          afterId,
-          limit,
-        ]);
+      ? await source.query<LegacySessionRow>(batchQuery(table, shape, false), [limit])
+      : await source.query<LegacySessionRow>(batchQuery(table, shape, true), [afterId, limit]);
   return rows;
 }
 
-async function countRows(source: LegacySource, table: string, afterId: string | null): Promise<number> {
+async function countRows(source: LegacySource, table: string, shape: LegacyTableShape, afterId: string | null): Promise<number> {
+  const cast = shape.idKind === "uuid" ? "uuid" : "bigint";
   const { rows } =
     afterId === null
       ? await source.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${table}`)
-      : await source.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${table} WHERE id > $1::uuid`, [afterId]);
+      : await source.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${table} WHERE id > $1::${cast}`, [afterId]);
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -111,7 +233,7 @@ class BatchWriter {
   ) {}
 
   #rows(dialogs: LegacyDialog[], users: Map<string, string>): ImportedDialog[] {
-    return dialogs.flatMap(({ legacyId: _id, legacyUserId, ...dialog }) => {
+    return dialogs.flatMap(({ legacyId: _id, legacyUserId, ownerExternalId: _owner, ...dialog }) => {
       const userId = users.get(legacyUserId);
       return userId ? [{ ...dialog, userId, env: this.env }] : [];
     });
@@ -119,9 +241,9 @@ class BatchWriter {
 
   /** Writes (or, dry, checks) a batch: answers the dialogs new to Convo and users created. */
   write(dialogs: LegacyDialog[]): Promise<{ imported: number; users: number }> {
-    const legacyUsers = [...new Set(dialogs.map((d) => d.legacyUserId))];
+    const owners = new Map(dialogs.map((d) => [d.legacyUserId, { legacyUserId: d.legacyUserId, externalId: d.ownerExternalId }]));
     return this.store.transaction(async (uow) => {
-      const map = await uow.legacyUsers.map(legacyUsers, uow.now, !this.dryRun);
+      const map = await uow.legacyUsers.map([...owners.values()], uow.now, !this.dryRun);
       const rows = this.#rows(dialogs, map.users);
       if (!this.dryRun) return { imported: (await uow.assistantSessions.insertImported(rows)).length, users: map.created };
       const before = this.#wouldCreate.size;
@@ -131,6 +253,15 @@ class BatchWriter {
       return { imported: dialogs.length - existing.size, users: this.#wouldCreate.size - before };
     });
   }
+}
+
+/** Checks a resume point against the kind of the legacy ids. */
+function checkAfterId(afterId: string, kind: LegacyTableShape["idKind"]): string {
+  if (kind === "uuid") return assertUuid("afterId", afterId);
+  if (typeof afterId !== "string" || !/^-?\d{1,19}$/.test(afterId)) {
+    throw new ValidationError("afterId must be an integer: the legacy ids are integers", { field: "afterId" });
+  }
+  return afterId;
 }
 
 /**
@@ -151,7 +282,12 @@ export async function importLegacyDialogs(
   const batchSize = intInRange("batchSize", options.batchSize, 1, 10_000, 500);
   const table = quoteTableName(options.table ?? "sessions");
   const dryRun = options.dryRun === true;
-  let lastId = options.afterId === undefined ? null : assertUuid("afterId", options.afterId);
+  // The table's real columns first: nothing is counted, read or written before they are right.
+  const shape = await inspectLegacyTable(source, options.table ?? "sessions", {
+    usersTable: options.usersTable,
+    telegramIdColumn: options.telegramIdColumn,
+  });
+  let lastId = options.afterId === undefined ? null : checkAfterId(options.afterId, shape.idKind);
   const writer = new BatchWriter(target.store, env, dryRun);
   const result: LegacyImportResult = {
     read: 0,
@@ -160,6 +296,7 @@ export async function importLegacyDialogs(
     skippedByReason: {},
     alreadyImported: 0,
     usersCreated: 0,
+    telegramUsers: shape.telegramUsers?.table ?? null,
     lastId,
     dryRun,
   };
@@ -167,11 +304,11 @@ export async function importLegacyDialogs(
     result.skipped++;
     result.skippedByReason[reason] = (result.skippedByReason[reason] ?? 0) + 1;
   };
-  const total = await countRows(source, table, lastId);
+  const total = await countRows(source, table, shape, lastId);
   await options.onProgress?.(0, total);
 
   for (;;) {
-    const rows = await readBatch(source, table, lastId, batchSize);
+    const rows = await readBatch(source, table, shape, lastId, batchSize);
     if (rows.length === 0) break;
     const now = target.store.clock();
     const dialogs: LegacyDialog[] = [];

@@ -27,7 +27,10 @@ import {
 /** The columns the import reads from a legacy `sessions` row (others are ignored). */
 export interface LegacySessionRow {
   id: string;
+  /** The legacy user: a UUID or an integer (as text). */
   user_id: string | null;
+  /** The user's Telegram id from the legacy users table, when there is one (as text). */
+  telegram_id?: string | null;
   assistant_messages: unknown;
   assistant_params: unknown;
   assistant_error_count: unknown;
@@ -40,13 +43,15 @@ export interface LegacySessionRow {
 export interface LegacyDialog extends Omit<ImportedDialog, "userId" | "env"> {
   legacyId: string;
   legacyUserId: string;
+  /** `tg:<telegram id>` when the legacy users table holds one: the user the bot middleware maps to. */
+  ownerExternalId: string | null;
 }
 
 /** Why rows are skipped; the keys of `skippedByReason`. */
 export const SKIP_REASONS = {
   noData: "no assistant data",
   noUser: "no user_id",
-  badUser: "user_id is not a UUID",
+  badUser: "user_id is not a UUID or an integer",
   messagesNotJson: "assistant_messages is not valid JSON",
   messagesNotArray: "assistant_messages is not an array",
   messageShape: "assistant_messages has an item that is not { role, content }",
@@ -170,7 +175,9 @@ export function mapLegacyRow(row: LegacySessionRow, now: Date): MappedLegacyRow 
       return { ok: false, reason: SKIP_REASONS.noData };
     }
     if (!row.user_id) return { ok: false, reason: SKIP_REASONS.noUser };
-    if (!isUuid(row.user_id)) return { ok: false, reason: SKIP_REASONS.badUser };
+    const userId = String(row.user_id);
+    if (!isUuid(userId) && !/^-?\d{1,19}$/.test(userId)) return { ok: false, reason: SKIP_REASONS.badUser };
+    const telegramId = row.telegram_id == null ? null : String(row.telegram_id);
     if (params.confirmed != null && typeof params.confirmed !== "boolean") throw new Skip(SKIP_REASONS.paramType);
     const confirmed = params.confirmed === true;
     const firstUserLine = messages.find((m) => m.role === "user" && m.content.trim() !== "");
@@ -182,7 +189,8 @@ export function mapLegacyRow(row: LegacySessionRow, now: Date): MappedLegacyRow 
       ok: true,
       dialog: {
         legacyId: row.id,
-        legacyUserId: row.user_id.toLowerCase(),
+        legacyUserId: userId.toLowerCase(),
+        ownerExternalId: telegramId && /^\d{1,19}$/.test(telegramId) ? `tg:${telegramId}` : null,
         importKey: legacyImportKey(row.id),
         goal,
         style: slot(params.style),

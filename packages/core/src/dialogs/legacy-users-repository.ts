@@ -1,11 +1,12 @@
 /**
- * SQL for mapping legacy user ids to Convo users during the legacy import. A legacy
- * user id that is also a Convo user's id is that user; any other becomes (or finds)
- * the Convo user with `external_id = 'legacy:<id>'`.
+ * SQL for mapping legacy user ids to Convo users during the legacy import: a Telegram
+ * id from the legacy users table makes the user `tg:<id>`; a legacy UUID that is also
+ * a Convo user's id is that user; any other becomes (or finds) `legacy:<id>`.
  */
 import { sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
 import { users } from "../db/schema.js";
+import { isUuid } from "../validation.js";
 
 /** The external id a legacy user gets in Convo. */
 export const legacyExternalId = (legacyUserId: string) => `legacy:${legacyUserId}`;
@@ -15,26 +16,41 @@ export interface LegacyUserMap {
   users: Map<string, string>;
   /** Users created by this call. */
   created: number;
-  /** Legacy user ids with no Convo user (left unmapped when not creating). */
+  /** External ids of the users that do not exist (left unmapped when not creating). */
   missing: string[];
+}
+
+/** The owner of a legacy dialog: its legacy user id, and `tg:<id>` when the legacy users table had one. */
+export interface LegacyOwner {
+  legacyUserId: string;
+  externalId: string | null;
 }
 
 export class LegacyUsersRepository {
   constructor(private readonly db: Db) {}
 
-  /** Maps `legacyIds`; creates the missing `legacy:` users unless `create` is false. */
-  async map(legacyIds: string[], now: Date, create: boolean): Promise<LegacyUserMap> {
+  /**
+   * Maps legacy users to Convo users (keyed by legacy user id). With a Telegram id the
+   * user is `tg:<id>` — the user the bot middleware creates, so imported and new dialogs
+   * belong to one user. Otherwise a legacy UUID that is a Convo user's id is that user,
+   * and anything else is `legacy:<id>`. Missing users are created unless `create` is false.
+   */
+  async map(owners: LegacyOwner[], now: Date, create: boolean): Promise<LegacyUserMap> {
     const map = new Map<string, string>();
-    if (legacyIds.length === 0) return { users: map, created: 0, missing: [] };
-    // sql.param: a bare array in a drizzle template would expand to a list of parameters.
-    const same = await queryRows<{ id: string }>(
-      this.db,
-      sql`SELECT id FROM ${users} WHERE id = ANY(${sql.param(legacyIds)}::uuid[])`,
-    );
-    for (const { id } of same) map.set(id, id);
-    const rest = legacyIds.filter((id) => !map.has(id));
+    if (owners.length === 0) return { users: map, created: 0, missing: [] };
+    const uuids = owners.filter((o) => o.externalId === null && isUuid(o.legacyUserId)).map((o) => o.legacyUserId);
+    if (uuids.length > 0) {
+      // sql.param: a bare array in a drizzle template would expand to a list of parameters.
+      const same = await queryRows<{ id: string }>(
+        this.db,
+        sql`SELECT id FROM ${users} WHERE id = ANY(${sql.param(uuids)}::uuid[])`,
+      );
+      for (const { id } of same) map.set(id, id);
+    }
+    const rest = owners.filter((o) => !map.has(o.legacyUserId));
     if (rest.length === 0) return { users: map, created: 0, missing: [] };
-    const externalIds = rest.map(legacyExternalId);
+    const externalOf = (o: LegacyOwner) => o.externalId ?? legacyExternalId(o.legacyUserId);
+    const externalIds = [...new Set(rest.map(externalOf))];
     let created = 0;
     if (create) {
       const inserted = await queryRows(
@@ -49,7 +65,12 @@ export class LegacyUsersRepository {
       this.db,
       sql`SELECT id, external_id FROM ${users} WHERE external_id = ANY(${sql.param(externalIds)}::text[])`,
     );
-    for (const row of found) map.set(row.external_id.slice("legacy:".length), row.id);
-    return { users: map, created, missing: rest.filter((id) => !map.has(id)) };
+    const byExternal = new Map(found.map((row) => [row.external_id, row.id]));
+    for (const owner of rest) {
+      const id = byExternal.get(externalOf(owner));
+      if (id) map.set(owner.legacyUserId, id);
+    }
+    const missing = [...new Set(rest.filter((o) => !map.has(o.legacyUserId)).map(externalOf))];
+    return { users: map, created, missing };
   }
 }

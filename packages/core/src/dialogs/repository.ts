@@ -6,8 +6,15 @@
  */
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "../db/engine.js";
-import { assistantSessions } from "../db/schema.js";
-import type { AssistantSessionRow, DialogChanges, DialogCloseStatus, DialogMessage, ImportedDialog } from "./types.js";
+import { assistantSessions, users } from "../db/schema.js";
+import type {
+  AssistantSessionRow,
+  DialogChanges,
+  DialogCloseStatus,
+  DialogMessage,
+  ExpiredDialogRow,
+  ImportedDialog,
+} from "./types.js";
 
 const a = assistantSessions;
 
@@ -149,8 +156,10 @@ export class AssistantSessionsRepository {
    * with SKIP LOCKED so the sweep never waits on a dialog being written; the UPDATE
    * checks the condition again on the locked row.
    */
-  async abandonIdleBatch(idleBefore: Date, now: Date, batch: number): Promise<number> {
-    const rows = await queryRows(
+  async abandonIdleBatch(idleBefore: Date, now: Date, batch: number): Promise<ExpiredDialogRow[]> {
+    // The owner's external id comes along so a bot can tell the user (`tg:<id>`) without
+    // another round trip per dialog.
+    return queryRows<ExpiredDialogRow>(
       this.db,
       sql`
       WITH picked AS MATERIALIZED (
@@ -158,14 +167,16 @@ export class AssistantSessionsRepository {
         WHERE status = 'active' AND updated_at <= ${idleBefore.toISOString()}::timestamptz
         ORDER BY updated_at LIMIT ${batch}
         FOR UPDATE SKIP LOCKED
+      ), done AS (
+        UPDATE ${a} AS t SET status = 'abandoned', updated_at = ${now.toISOString()}::timestamptz
+        FROM picked
+        WHERE t.user_id = picked.user_id AND t.id = picked.id
+          AND t.status = 'active' AND t.updated_at <= ${idleBefore.toISOString()}::timestamptz
+        RETURNING t.id, t.user_id, t.env
       )
-      UPDATE ${a} AS t SET status = 'abandoned', updated_at = ${now.toISOString()}::timestamptz
-      FROM picked
-      WHERE t.user_id = picked.user_id AND t.id = picked.id
-        AND t.status = 'active' AND t.updated_at <= ${idleBefore.toISOString()}::timestamptz
-      RETURNING t.id`,
+      SELECT done.id AS "dialogId", done.user_id AS "userId", done.env, u.external_id AS "externalId"
+      FROM done JOIN ${users} u ON u.id = done.user_id`,
     );
-    return rows.length;
   }
 
   /**

@@ -108,3 +108,11 @@ export interface ImportedDialog
   importKey: string;
   status: DialogCloseStatus;
 }
+
+/** A dialog the expiry sweep abandoned, with its owner's external id (`tg:<id>`), so a bot can tell them. */
+export interface ExpiredDialogRow {
+  dialogId: string;
+  userId: string;
+  env: string;
+  externalId: string | null;
+}

@@ -28,8 +28,14 @@ import type { RunMessageWriter } from "./ports.js";
 import { type NewRunEvent, type Run, type RunEvent, type RunEventPage, type RunToolChoice, toRun, toRunEvent } from "./types.js";
 
 export interface StartRunInput {
-  /** The user's message. */
-  content: string;
+  /** The user's message (ignored with `messageId`). */
+  content?: string;
+  /**
+   * Answer a user message stored already (e.g. recorded by the Telegram middleware)
+   * instead of storing a new one. A second start for the same message answers the
+   * same run.
+   */
+  messageId?: string;
   /** The client's id for the message: a retried start answers the same run. */
   clientMessageId?: string;
   /** Structured parts of the user message (attachments…). */
@@ -160,12 +166,16 @@ export class RunsService {
     const cid = assertUuid("conversationId", conversationId);
     if (input === null || typeof input !== "object")
       throw new ValidationError("the run input must be an object", { field: "body" });
-    const msg = this.deps.messages.check({
-      role: "user",
-      content: input.content,
-      clientMessageId: input.clientMessageId,
-      parts: input.parts,
-    });
+    const storedId = input.messageId === undefined ? undefined : assertUuid("messageId", input.messageId);
+    const msg =
+      storedId === undefined
+        ? this.deps.messages.check({
+            role: "user",
+            content: input.content as string,
+            clientMessageId: input.clientMessageId,
+            parts: input.parts,
+          })
+        : undefined;
     const model = this.deps.models.check(input.model ?? this.deps.models.defaultModel);
     const toolChoice = checkToolChoice(input.toolChoice);
     if (this.deps.executor.closed) throw new NodeShuttingDownError();
@@ -176,7 +186,9 @@ export class RunsService {
       return await store.transaction(async (uow) => {
         // Serialises the user's starts so the per-user count below sees them all.
         if (!(await uow.users.lock(uid))) throw new NotFoundError("conversation", cid);
-        const { message, created } = await this.deps.messages.appendIn(uow, uid, cid, msg);
+        const { message, created } = msg
+          ? await this.deps.messages.appendIn(uow, uid, cid, msg)
+          : await this.#storedUserMessage(uow, uid, cid, storedId as string);
         if (!created) {
           const existing = await uow.runs.findByUserMessage(uid, cid, message.id);
           if (existing) return { run: toRun(existing), message, created: false };
@@ -189,12 +201,26 @@ export class RunsService {
             },
           );
         }
-        const run = await this.#insertRun(uow, uid, cid, message, model, toolChoice, {}, startedAt);
+        const run = await this.#insertRun(uow, uid, cid, message, model, toolChoice, {}, startedAt, msg !== undefined);
         return { run, message, created: true };
       });
     } finally {
       this.#starting -= 1;
     }
+  }
+
+  /**
+   * The stored user message a run should answer: `created` is false when a run
+   * answers it already (the caller then answers that run).
+   */
+  async #storedUserMessage(uow: UnitOfWork, userId: string, conversationId: string, messageId: string) {
+    const row = await uow.messages.find(userId, messageId);
+    if (!row || row.conversationId !== conversationId) throw new NotFoundError("message", messageId);
+    if (row.role !== "user") {
+      throw new ValidationError("messageId must name a user message", { field: "messageId", role: row.role });
+    }
+    const answered = await uow.runs.findByUserMessage(userId, conversationId, row.id);
+    return { message: toMessage(row), created: !answered };
   }
 
   /**
@@ -249,6 +275,8 @@ export class RunsService {
     toolChoice: RunToolChoice | undefined,
     extra: Record<string, unknown>,
     startedAt: number,
+    /** False when the message was stored (and announced) before this start. */
+    messageIsNew = !extra.regenerate,
   ): Promise<Run> {
     const { config, executor, leases, bus } = this.deps;
     if (executor.size + this.#starting > config.maxRunsPerNode) {
@@ -292,9 +320,9 @@ export class RunsService {
       // Announced before the executor can store more, so followers hear of the
       // message and the run in the order they happened.
       const run = { kind: "run", userId: uid, runId: row.id, conversationId: cid, seq: 1, type: "thinking" } as const;
-      // A regeneration appended no message: only the run is news.
+      // A regeneration, or an answer to a message stored before, appended nothing: only the run is news.
       await bus.publishQuietly(
-        extra.regenerate ? [run] : [{ kind: "message", userId: uid, conversationId: cid, seq: message.seq }, run],
+        messageIsNew ? [{ kind: "message", userId: uid, conversationId: cid, seq: message.seq }, run] : [run],
       );
       executor.launch(row, startedAt);
       leases.start();

@@ -6,7 +6,7 @@
  */
 import type { LifecycleConfig } from "../config.js";
 import type { Store } from "../store.js";
-import type { PendingSummaries, RunLeaseSweeper, SweepResult } from "./types.js";
+import type { ExpiredDialog, PendingSummaries, RunLeaseSweeper, SweepResult } from "./types.js";
 
 /**
  * The lifecycle sweeps (`convo.sweeps`): close idle conversations, abandon idle
@@ -42,11 +42,30 @@ export class SweepsService {
   }
 
   /** Abandons active assistant dialogs without activity for longer than `dialogInactivityMs`. */
-  abandonIdleDialogs(now = this.store.clock()): Promise<number> {
+  async abandonIdleDialogs(now = this.store.clock()): Promise<number> {
+    return (await this.expireDialogs(now)).length;
+  }
+
+  /**
+   * The same sweep, answering which dialogs it abandoned and whose they were, so a bot
+   * can tell each user that their dialog expired. Whoever sweeps first gets the
+   * dialogs: a bot that sends the expiry message should run this before (or instead
+   * of) the server's `runAll`.
+   *
+   * @example
+   * for (const expired of await convo.sweeps.expireDialogs()) {
+   *   if (expired.externalId?.startsWith("tg:")) await bot.api.sendMessage(expired.externalId.slice(3), "Диалог истёк");
+   * }
+   */
+  async expireDialogs(now = this.store.clock()): Promise<ExpiredDialog[]> {
     const idleBefore = new Date(now.getTime() - this.lifecycle.dialogInactivityMs);
-    return this.#batches((batch) =>
-      this.store.statement((uow) => uow.assistantSessions.abandonIdleBatch(idleBefore, now, batch)),
-    );
+    const expired: ExpiredDialog[] = [];
+    await this.#batches(async (batch) => {
+      const rows = await this.store.statement((uow) => uow.assistantSessions.abandonIdleBatch(idleBefore, now, batch));
+      expired.push(...rows);
+      return rows.length;
+    });
+    return expired;
   }
 
   /** Deletes conversations closed longer ago than the retention, with everything under them. */

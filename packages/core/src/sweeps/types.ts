@@ -23,3 +23,6 @@ export interface RunLeaseSweeper {
 export interface PendingSummaries {
   runPending(now?: Date): Promise<{ written: number; failed: number }>;
 }
+
+/** A dialog abandoned after `dialogInactivityMs` without activity, and whose it was. */
+export type { ExpiredDialogRow as ExpiredDialog } from "../dialogs/types.js";

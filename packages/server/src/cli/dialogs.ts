@@ -80,7 +80,10 @@ export function registerDialogCommands(program: Command): void {
       .option("--table <name>", "legacy table (schema.table allowed)", "sessions")
       .option("--env <env>", "env of the imported dialogs", "prod")
       .option("--dry-run", "read and check everything, write nothing")
-      .option("--after-id <id>", "resume after this legacy id (printed by an interrupted run)"),
+      .option("--after-id <id>", "resume after this legacy id (printed by an interrupted run)")
+      .option("--users-table <name>", "legacy users table with the Telegram ids (default: users, when it has the column)")
+      .option("--telegram-id-column <name>", "the Telegram id column of the users table", "telegram_id")
+      .option("--no-users-table", "do not map users by Telegram id"),
   ).action(async (flags) => {
     // The source first: a bad --from must not create or migrate the target.
     const source = await openSource(flags.from);
@@ -102,6 +105,9 @@ export function registerDialogCommands(program: Command): void {
         table: flags.table,
         dryRun: flags.dryRun === true,
         afterId: flags.afterId,
+        // commander: --no-users-table sets usersTable to false, --users-table <name> to the name.
+        usersTable: flags.usersTable === true ? undefined : flags.usersTable,
+        telegramIdColumn: flags.telegramIdColumn,
         onProgress: (done, total) => {
           if (!started) {
             bar.start(total, done);
@@ -122,6 +128,11 @@ export function registerDialogCommands(program: Command): void {
           ...Object.entries(result.skippedByReason).map(([reason, n]): [string, number] => [`  ${reason}`, n]),
           ["users created", result.usersCreated],
         ]),
+      );
+      console.log(
+        result.telegramUsers
+          ? `Users with a Telegram id in ${result.telegramUsers} are the bot's users tg:<id>; the others are legacy:<user_id>.`
+          : "No legacy users table with Telegram ids: users are legacy:<user_id> (link them with PATCH /v1/users/:id).",
       );
       console.log("\nOnce you have checked the imported dialogs, drop the legacy columns yourself (Convo never runs this):\n");
       const { legacyColumnDropSql } = await import("@convo/core");

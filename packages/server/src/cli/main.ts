@@ -6,6 +6,7 @@
  */
 import { Command, InvalidArgumentError } from "commander";
 import { StartupError } from "../startup-error.js";
+import { registerBotCommand } from "./bot.js";
 import { registerDialogCommands } from "./dialogs.js";
 import { registerMemoryCommands } from "./memory.js";
 import { configWith, openFromFlags, withDatabaseOptions } from "./options.js";
@@ -139,6 +140,7 @@ withDatabaseOptions(keys.command("revoke <id>").description("Revoke an admin key
 });
 
 registerDialogCommands(program);
+registerBotCommand(program);
 registerMemoryCommands(program);
 
 program

@@ -24,15 +24,22 @@ export async function conversationRoutes(app: App, { convo }: RouteDeps): Promis
     {
       schema: {
         tags: ["conversations"],
-        summary: "Start a conversation (optionally closing the current one)",
+        summary:
+          "Start a conversation (optionally closing the current one); with only an externalId that exists, answers that one (200)",
         params: UserIdParams,
         // Fastify validates a missing body as null.
         body: CreateConversationBody.nullish(),
-        response: { 201: ConversationSummary, ...errorResponses },
+        response: { 200: ConversationSummary, 201: ConversationSummary, ...errorResponses },
       },
     },
     async (request, reply) => {
       const userId = userScope(request.principal, request.params.userId);
+      const body = request.body ?? {};
+      if (body.externalId !== undefined && body.title === undefined && !body.closeCurrent) {
+        // A client's own key (`INSERT … ON CONFLICT DO NOTHING`): the same key, the same conversation.
+        const { conversation, created } = await convo.conversations.openByKey(userId, body.externalId, { env: body.env });
+        return reply.status(created ? 201 : 200).send(jsonify(conversation));
+      }
       const conversation = await convo.conversations.create(userId, request.body ?? {});
       return reply.status(201).send(jsonify(conversation));
     },

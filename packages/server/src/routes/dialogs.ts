@@ -9,6 +9,7 @@ import {
   CloseDialogBody,
   CreateDialogBody,
   Dialog,
+  ExpiredDialogsResponse,
   errorResponses,
   ModelErrorResponse,
   PendingPhotoBody,
@@ -192,6 +193,22 @@ export async function dialogRoutes(app: App, { convo }: RouteDeps): Promise<void
           request.body.choice,
         ),
       ),
+  );
+
+  app.post(
+    "/v1/assistant-sessions/expire",
+    {
+      schema: {
+        tags: ["assistant dialogs"],
+        summary:
+          "Abandon the dialogs idle past the threshold now and answer them with their owners (admin keys), so a bot can tell each user",
+        response: { 200: ExpiredDialogsResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      if (request.principal.kind === "user") throw new NotFoundError("route");
+      return { expired: await convo.sweeps.expireDialogs() };
+    },
   );
 
   for (const report of REPORTS) {

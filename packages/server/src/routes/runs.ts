@@ -14,7 +14,7 @@ import {
   RunIdParams,
   RunList,
   RunRecord,
-  StartRunBody,
+  StartRunRequest,
   StartRunResponse,
   StreamQuery,
 } from "@convo/protocol";
@@ -85,7 +85,7 @@ export async function runRoutes(app: App, { convo, sse, shutdown, streams, idleT
         tags: ["runs"],
         summary: "Start a run: stores the user message and answers 202 at once; the model works in the background",
         params: IdParams,
-        body: StartRunBody,
+        body: StartRunRequest,
         response: { 200: StartRunResponse, 202: StartRunResponse, ...errorResponses },
       },
     },
