@@ -53,6 +53,9 @@ async function setUp(engine: EngineName): Promise<Setup> {
       bodyLimit: 1 << 20,
       rateLimitUser: 1e9,
       rateLimitAdmin: 1e9,
+      // W5 follows one run of one user with up to thousands of streams.
+      maxStreamsPerUser: 1e9,
+      maxStreamsPerNode: 1e9,
       corsOrigins: [],
       sweepIntervalMs: 0,
       logLevel: "silent",

@@ -4,6 +4,8 @@
  */
 
 import type { PGlite } from "@electric-sql/pglite";
+import { BackgroundReporter } from "./background/reporter.js";
+import type { BackgroundErrorHandler } from "./background/types.js";
 import { defaultLifecycle, type LifecycleConfig } from "./config.js";
 import { ContextService } from "./context/service.js";
 import { ConversationsService } from "./conversations/service.js";
@@ -17,6 +19,7 @@ import type { ModelRegistry } from "./runs/models.js";
 import type { RunsService } from "./runs/service.js";
 import { createRuns, type RunsOptions } from "./runs/setup.js";
 import { SearchService } from "./search/index.js";
+import { sharedSecret } from "./secrets/repository.js";
 import { StateService } from "./state/service.js";
 import { Store, type UnitOfWork } from "./store.js";
 import {
@@ -45,8 +48,18 @@ export interface ConvoOptions {
   lifecycle?: Partial<LifecycleConfig>;
   /** Where "now" comes from (tests move it). */
   clock?: () => Date;
-  /** Receives failures of work that runs after a commit, and of background runs. */
-  onBackgroundError?: (error: unknown) => void;
+  /**
+   * Receives failures nobody waits for, with where they happened: after-commit hooks,
+   * NOTIFY, LISTEN, pool connections, lease heartbeats, run tails, runs. More handlers
+   * can be added later with `convo.store.background.subscribe`.
+   */
+  onBackgroundError?: BackgroundErrorHandler;
+  /**
+   * Key that signs list cursors. By default a random key generated once per
+   * installation and kept in the database (`server_secrets`), so every node accepts
+   * the cursors of the others.
+   */
+  cursorSecret?: string;
   /** Background runs: node id, limits, coalescing, leases, models, tools (see docs/runs.md). */
   runs?: RunsOptions;
   /** Conversation summaries: the model that writes them, or your own summarizer (see docs/memory.md). */
@@ -68,7 +81,12 @@ export interface ConvoOptions {
 export async function openEngine(options: ConvoOptions): Promise<Engine> {
   if (options.databaseUrl) {
     const { openPostgres } = await import("./db/postgres.js");
-    return openPostgres({ databaseUrl: options.databaseUrl, schema: options.schema, poolSize: options.poolSize });
+    return openPostgres({
+      databaseUrl: options.databaseUrl,
+      schema: options.schema,
+      poolSize: options.poolSize,
+      onError: options.onBackgroundError,
+    });
   }
   const { openPglite } = await import("./db/pglite.js");
   return openPglite({
@@ -122,7 +140,6 @@ export class Convo {
       runs?: RunsOptions;
       summaries?: SummariesOptions;
       webhooks?: WebhooksOptions;
-      onBackgroundError?: (error: unknown) => void;
     } = {},
   ) {
     this.lifecycle = { ...defaultLifecycle, ...lifecycle };
@@ -142,7 +159,10 @@ export class Convo {
         if (id === "offline" || !models) return extractiveSummary(input);
         return modelSummarizer(await models.resolve(id))(input);
       });
-    this.summaries = new SummariesService(store, { summarizer, onError: options.onBackgroundError });
+    this.summaries = new SummariesService(store, {
+      summarizer,
+      onError: (error) => store.background.report(error, { source: "summary" }),
+    });
     this.conversations.onClosed = (userId, conversationId) => this.summaries.summarizeSoon(userId, conversationId);
     this.context = new ContextService(store, this.lifecycle, this.summaries);
     this.search = new SearchService(store);
@@ -154,7 +174,6 @@ export class Convo {
       // The search_history tool searches with full-text search (stems, titles, summaries).
       history: { search: (userId, query, options) => this.search.history(userId, query, options) },
       options: options.runs,
-      onError: options.onBackgroundError,
     });
     this.runs = built.runs;
     models = built.models;
@@ -200,12 +219,19 @@ export class Convo {
  * await convo.messages.appendToCurrent(user.id, { role: "user", content: "Привет!" });
  */
 export async function openConvo(options: ConvoOptions = {}): Promise<Convo> {
-  const engine = await openEngine(options);
-  const store = new Store(engine, { clock: options.clock, onBackgroundError: options.onBackgroundError });
+  const background = new BackgroundReporter(options.onBackgroundError);
+  const engine = await openEngine({ ...options, onBackgroundError: background.report });
+  let cursorSecret: Buffer;
+  try {
+    cursorSecret = options.cursorSecret ? Buffer.from(options.cursorSecret, "utf8") : await sharedSecret(engine.db, "cursor");
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+  const store = new Store(engine, { clock: options.clock, background, cursorSecret });
   return new Convo(store, options.lifecycle, {
     runs: options.runs,
     summaries: options.summaries,
     webhooks: options.webhooks,
-    onBackgroundError: options.onBackgroundError,
   });
 }

@@ -12,6 +12,7 @@
  */
 
 // ── Advanced: settings, models, tools ─────────────────────────────────────────
+export type { BackgroundContext, BackgroundErrorHandler, BackgroundSource } from "./background/index.js";
 export { defaultLifecycle, type LifecycleConfig } from "./config.js";
 // ── Long-term memory: summaries, token budgets, search, export and erasure, webhooks ──
 export { encodingFor, fitToBudget, profileText, sessionLine, tokenCounter } from "./context/index.js";

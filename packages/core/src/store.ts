@@ -5,6 +5,9 @@
  * session — the bug behind "messages saved in a session nobody committed".
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { randomBytes } from "node:crypto";
+import { BackgroundReporter } from "./background/reporter.js";
+import type { BackgroundErrorHandler } from "./background/types.js";
 import { HistoryRepository } from "./context/index.js";
 import { ConversationsRepository } from "./conversations/index.js";
 import type { Db, Engine } from "./db/engine.js";
@@ -114,7 +117,11 @@ export interface StoreOptions {
   /** Where "now" comes from; tests move it. */
   clock?: () => Date;
   /** Called with an after-commit hook's failure (it never reaches the caller). */
-  onBackgroundError?: (error: unknown) => void;
+  onBackgroundError?: BackgroundErrorHandler;
+  /** Where background failures go (overrides `onBackgroundError`). */
+  background?: BackgroundReporter;
+  /** Key that signs list cursors; a random one (valid in this process only) when absent. */
+  cursorSecret?: Buffer;
   /** Called after every unit of work with its duration, for metrics. */
   observe?: (kind: "transaction" | "statement", ms: number, ok: boolean) => void;
 }
@@ -131,7 +138,10 @@ export interface StoreOptions {
 export class Store {
   readonly #current = new AsyncLocalStorage<UnitOfWork>();
   readonly clock: () => Date;
-  readonly #onBackgroundError: (error: unknown) => void;
+  /** Receives failures of work nobody waits for; hosts subscribe to log and count them. */
+  readonly background: BackgroundReporter;
+  /** The key list cursors are signed with (see cursor.ts). */
+  readonly cursorSecret: Buffer;
   /** Set by the host (the server's metrics) to time units of work. */
   observe: StoreOptions["observe"];
 
@@ -140,7 +150,8 @@ export class Store {
     options: StoreOptions = {},
   ) {
     this.clock = options.clock ?? (() => new Date());
-    this.#onBackgroundError = options.onBackgroundError ?? (() => {});
+    this.background = options.background ?? new BackgroundReporter(options.onBackgroundError);
+    this.cursorSecret = options.cursorSecret ?? randomBytes(32);
     this.observe = options.observe;
   }
 
@@ -221,7 +232,7 @@ export class Store {
       this.#current.exit(() => {
         Promise.resolve()
           .then(hook)
-          .catch((error) => this.#onBackgroundError(error));
+          .catch((error) => this.background.report(error, { source: "after-commit" }));
       });
     }
   }

@@ -35,13 +35,19 @@ export const UserIdParams = z.strictObject({ userId: z.uuid() });
 export const IdParams = z.strictObject({ id: z.uuid() });
 
 /**
- * Query-string integers arrive as text: a schema that coerces and bounds them.
+ * Query-string integers arrive as text: plain decimal digits only. `Number()` would
+ * read `0x10` as 16, `1e1` as 10 and an empty value as 0; each is refused (400).
  *
  * @example
  * const ListQuery = z.strictObject({ limit: QueryInt(1, 100).optional() });
- * ListQuery.parse({ limit: "20" }); // { limit: 20 }
+ * ListQuery.parse({ limit: "20" }); // { limit: 20 }; "0x10" or "" fail
  */
-export const QueryInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+export const QueryInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,15}$/, "must be a non-negative decimal integer")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 
 /** A client-chosen id (`clientMessageId`, `externalId`). */
 export const ClientId = z.string().max(LIMITS.idLength);

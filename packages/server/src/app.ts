@@ -21,7 +21,7 @@ import { TokenVerifier } from "./auth/tokens.js";
 import { chatRoutes } from "./chat/routes.js";
 import { StreamTokens } from "./chat/stream-tokens.js";
 import { completeOperation } from "./openapi.js";
-import { authPlugin } from "./plugins/auth.js";
+import { authPlugin, isApiRoute } from "./plugins/auth.js";
 import { registerErrorHandler } from "./plugins/error-handler.js";
 import { Metrics } from "./plugins/metrics.js";
 import { isAppNavigation, registerWeb } from "./plugins/web.js";
@@ -37,6 +37,7 @@ import type { App } from "./routes/types.js";
 import { userRoutes } from "./routes/users.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 import { SseRegistry } from "./sse.js";
+import { StreamLimiter } from "./stream-limits.js";
 
 export interface AppOptions {
   convo: Convo;
@@ -48,6 +49,18 @@ export interface AppOptions {
   rateLimitUser?: number;
   rateLimitAdmin?: number;
   corsOrigins?: string[];
+  /** Longest accepted end-user token lifetime in ms (default 7 days). */
+  tokenMaxLifetimeMs?: number;
+  /** Failed authentications per client address per minute (default 30). */
+  authFailureLimit?: number;
+  /** Open streams and long-polls per user (default 16) and per node (default 2,000). */
+  maxStreamsPerUser?: number;
+  maxStreamsPerNode?: number;
+  /** Whole-request receive timeout (default 30 s), header timeout (10 s), idle keep-alive (5 s), socket inactivity (60 s). */
+  requestTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  idleTimeoutMs?: number;
   /** Pino logger options, or false for none. */
   logger?: FastifyServerOptions["logger"];
   /** Log every request and response (default false: see `ServerConfig.logRequests`). */
@@ -64,6 +77,10 @@ export interface AppOptions {
 export interface BuiltApp {
   app: App;
   metrics: Metrics;
+  /** Open event streams (ended with a retry hint on shutdown). */
+  sse: SseRegistry;
+  /** Open streams and long-polls, counted against their caps. */
+  streams: StreamLimiter;
   /** True when the API needs no credentials (loopback only). */
   open: boolean;
 }
@@ -79,10 +96,25 @@ export interface BuiltApp {
  */
 export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   const { convo } = options;
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout || Number.POSITIVE_INFINITY);
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   const app = Fastify({
     logger: options.logger ?? false,
     logController: new LogController({ disableRequestLogging: !options.logRequests }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Node measures both from the first byte of a request until it is fully received,
+    // so a trickled header or body is cut (408) while an event stream or a long-poll,
+    // whose request arrived whole, is not. Node checks them every
+    // connectionsCheckingInterval (30 s by default): a tenth of the shorter timeout
+    // keeps the cut close to the configured time.
+    requestTimeout,
+    http: {
+      headersTimeout,
+      connectionsCheckingInterval: Math.max(100, Math.min(headersTimeout, requestTimeout || headersTimeout) / 10),
+    },
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
+    connectionTimeout: idleTimeoutMs,
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
@@ -113,7 +145,8 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   const parseJson = app.getDefaultJsonParser("error", "error");
   const utf8 = new TextDecoder("utf-8", { fatal: true });
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+  // application/merge-patch+json (RFC 7396) is what a client sends to PATCH the state.
+  app.addContentTypeParser(["application/json", "application/merge-patch+json"], { parseAs: "buffer" }, (request, body, done) => {
     let text: string;
     try {
       text = utf8.decode(body as Buffer);
@@ -132,12 +165,21 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   metrics.observeStore(convo.store);
   metrics.register(app);
 
+  // Failures nobody waits for (after-commit hooks, NOTIFY, LISTEN, pool connections,
+  // heartbeats, run tails, runs) are logged with where they happened and counted.
+  const unsubscribe = convo.store.background.subscribe((error, context) => {
+    metrics.backgroundErrors.inc({ source: context.source });
+    app.log.error({ err: error, ...context }, "background failure (%s)", context.source);
+  });
+  app.addHook("onClose", async () => unsubscribe());
+
   const apiKeys = new ApiKeysService(convo.store);
   const tokens = new TokenVerifier({
     secret: options.jwtSecret,
     jwksUrl: options.jwksUrl,
     issuer: options.jwtIssuer,
     audience: options.jwtAudience,
+    maxLifetimeMs: options.tokenMaxLifetimeMs,
   });
   const open = options.open ?? !(tokens.enabled || (await apiKeys.activeHashes()).length > 0);
 
@@ -160,7 +202,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   const streamTokens = new StreamTokens(options.streamTokenSecret ?? options.jwtSecret);
-  await app.register(authPlugin, { apiKeys, tokens, open, streamTokens });
+  await app.register(authPlugin, { apiKeys, tokens, open, streamTokens, failureLimit: options.authFailureLimit });
   await app.register(rateLimit, {
     global: true,
     timeWindow: 60_000,
@@ -171,7 +213,8 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
       if (!p) return `ip:${request.ip}`;
       return p.kind === "user" ? `user:${p.userId}` : `key:${p.keyId ?? "open"}`;
     },
-    allowList: (request) => !request.url.startsWith("/v1/"),
+    // Decided by the matched route, like authentication (never by the raw URL).
+    allowList: (request) => !isApiRoute(request),
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       error: {
@@ -184,10 +227,15 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   // Open event streams end when the server closes (they would hold close() forever),
   // and long-polls answer at once.
   const sse = new SseRegistry(metrics);
+  const streams = new StreamLimiter({
+    perUser: options.maxStreamsPerUser ?? 16,
+    perNode: options.maxStreamsPerNode ?? 2000,
+  });
   const shutdown = new AbortController();
   app.addHook("preClose", async () => {
     shutdown.abort();
-    sse.closeAll();
+    // A retry hint first: EventSource reconnects after it (to another node).
+    sse.closeAll({ retryMs: 1000 });
   });
 
   const webRoot = options.webRoot ?? (await import("@convo/web")).webRoot;
@@ -202,11 +250,11 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     await messageRoutes(typed, deps);
     await stateRoutes(typed, deps);
     await contextRoutes(typed, deps);
-    await runRoutes(typed, { ...deps, sse, shutdown: shutdown.signal });
+    await runRoutes(typed, { ...deps, sse, shutdown: shutdown.signal, streams, idleTimeoutMs });
     await dialogRoutes(typed, deps);
-    await chatRoutes(typed, { ...deps, streamTokens, shutdown: shutdown.signal });
+    await chatRoutes(typed, { ...deps, streamTokens, shutdown: shutdown.signal, streams });
     await memoryRoutes(typed, deps);
     await webhookRoutes(typed, deps);
   });
-  return { app, metrics, open };
+  return { app, metrics, open, sse, streams };
 }

@@ -26,6 +26,25 @@ export interface ServerConfig {
   rateLimitAdmin: number;
   /** Allowed CORS origins; empty = CORS off. */
   corsOrigins: string[];
+  /** Key that signs list cursors (default: generated once and kept in the database). */
+  cursorSecret?: string;
+  /** Longest lifetime (exp − now) an end-user token may have, in ms (default 7 days); `exp` is required. */
+  tokenMaxLifetimeMs?: number;
+  /** Failed authentications per client address per minute before 429 (default 30). */
+  authFailureLimit?: number;
+  /** Open event streams and long-polls per user (default 16) and per node (default 2,000); 429 beyond. */
+  maxStreamsPerUser?: number;
+  maxStreamsPerNode?: number;
+  /** Time to receive a whole request, headers and body (default 30 s); SSE and long-polls are not affected. */
+  requestTimeoutMs?: number;
+  /** Time to receive the request headers (default 10 s). */
+  headersTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this long (default 5 s). */
+  keepAliveTimeoutMs?: number;
+  /** A connection with no traffic in either direction is closed after this long (default 60 s; long-polls excepted). */
+  idleTimeoutMs?: number;
+  /** After SIGTERM, exit within this long whatever is still open (default 10 s). */
+  shutdownTimeoutMs?: number;
   /** Run the lifecycle sweeps every this many ms (0 = never). */
   sweepIntervalMs: number;
   /** Run a webhook delivery pass every this many ms (default 2000; 0 = never). */
@@ -91,6 +110,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean),
+    cursorSecret: env.CONVO_CURSOR_SECRET || undefined,
+    tokenMaxLifetimeMs: int(env.CONVO_TOKEN_MAX_LIFETIME_MS, 7 * 24 * 3600 * 1000),
+    authFailureLimit: int(env.CONVO_AUTH_FAILURE_LIMIT, 30),
+    maxStreamsPerUser: int(env.CONVO_MAX_STREAMS_PER_USER, 16),
+    maxStreamsPerNode: int(env.CONVO_MAX_STREAMS_PER_NODE, 2000),
+    requestTimeoutMs: int(env.CONVO_REQUEST_TIMEOUT_MS, 30_000),
+    headersTimeoutMs: int(env.CONVO_HEADERS_TIMEOUT_MS, 10_000),
+    keepAliveTimeoutMs: int(env.CONVO_KEEP_ALIVE_TIMEOUT_MS, 5_000),
+    idleTimeoutMs: int(env.CONVO_IDLE_TIMEOUT_MS, 60_000),
+    shutdownTimeoutMs: int(env.CONVO_SHUTDOWN_TIMEOUT_MS, 10_000),
     sweepIntervalMs: int(env.CONVO_SWEEP_INTERVAL_MS, 60_000),
     webhookIntervalMs: int(env.CONVO_WEBHOOK_INTERVAL_MS, 2_000),
     logLevel: env.CONVO_LOG_LEVEL || "info",

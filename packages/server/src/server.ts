@@ -1,7 +1,10 @@
 /**
  * `startServer()` — opens Convo, builds the app, listens, runs the sweep scheduler,
- * and shuts down gracefully: stop accepting, finish in-flight requests, stop the
- * scheduler, close the database.
+ * and shuts down gracefully within a deadline: stop accepting, close idle
+ * connections, end event streams with a retry hint, answer long-polls, stop this
+ * node's runs as interrupted, finish in-flight requests, stop the scheduler, close
+ * the database — and when the deadline passes, close whatever is still open and say
+ * what it was.
  */
 import { type Convo, openConvo } from "@convo/core";
 import type { StickerBot } from "@convo/telegram/bot";
@@ -51,7 +54,23 @@ export interface RunningServer {
   bot?: StickerBot;
   /** The webhook delivery loop (runOnce for a pass now). */
   webhooksScheduler: WebhookScheduler;
-  close(): Promise<void>;
+  /**
+   * Shuts down gracefully; after `shutdownTimeoutMs` every connection still open is
+   * closed and what was open is logged. Answers whether the deadline was reached.
+   */
+  close(): Promise<{ timedOut: boolean }>;
+  /** Reaches the shutdown deadline now (a second SIGTERM): open connections are closed, cleanup still runs. */
+  hurry(): void;
+  /** What is still open: connections, requests in flight, event streams, runs executing here. */
+  openWork(): Promise<OpenWork>;
+}
+
+/** What a node still holds open (logged when a shutdown reaches its deadline). */
+export interface OpenWork {
+  connections: number;
+  requests: string[];
+  streams: number;
+  runs: number;
 }
 
 function checkDatabaseUrl(url: string): void {
@@ -71,7 +90,8 @@ function checkDatabaseUrl(url: string): void {
  * a bad URL, an unreachable database, a data directory held by another process.
  */
 export async function openDatabase(
-  config: Pick<ServerConfig, "databaseUrl" | "dataDir" | "schema"> & Partial<Pick<ServerConfig, "poolSize" | "runs">>,
+  config: Pick<ServerConfig, "databaseUrl" | "dataDir" | "schema"> &
+    Partial<Pick<ServerConfig, "poolSize" | "runs" | "cursorSecret">>,
 ): Promise<Convo> {
   if (config.databaseUrl) checkDatabaseUrl(config.databaseUrl);
   const { offlineChunkDelayMs, ...runs } = config.runs ?? {};
@@ -82,6 +102,7 @@ export async function openDatabase(
       dataDir: config.dataDir,
       schema: config.schema,
       poolSize: config.poolSize,
+      cursorSecret: config.cursorSecret,
       runs: {
         ...defined,
         models: offlineChunkDelayMs === undefined ? undefined : { offline: { chunkDelayMs: offlineChunkDelayMs } },
@@ -107,7 +128,7 @@ export async function openDatabase(
 export async function startServer(config: ServerConfig, options: { convo?: Convo } = {}): Promise<RunningServer> {
   const logger = loggerOptions(config.logLevel);
   const convo = options.convo ?? (await openDatabase(config));
-  const { app, metrics, open } = await buildApp({
+  const { app, metrics, open, sse, streams } = await buildApp({
     convo,
     logger,
     logRequests: config.logRequests,
@@ -120,6 +141,21 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
     rateLimitUser: config.rateLimitUser,
     rateLimitAdmin: config.rateLimitAdmin,
     corsOrigins: config.corsOrigins,
+    tokenMaxLifetimeMs: config.tokenMaxLifetimeMs,
+    authFailureLimit: config.authFailureLimit,
+    maxStreamsPerUser: config.maxStreamsPerUser,
+    maxStreamsPerNode: config.maxStreamsPerNode,
+    requestTimeoutMs: config.requestTimeoutMs,
+    headersTimeoutMs: config.headersTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+  });
+  // Requests in flight, to say what held a shutdown up.
+  const inFlight = new Set<string>();
+  app.addHook("onRequest", async (request, reply) => {
+    const what = `${request.method} ${request.url.split("?")[0]} (${request.id})`;
+    inFlight.add(what);
+    reply.raw.once("close", () => inFlight.delete(what));
   });
   const telegram = config.telegram;
   // Loaded only when configured: grammY and the bot stay out of a plain API server.
@@ -163,15 +199,45 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
   const port = typeof address === "object" && address ? address.port : config.port;
   const url = `http://${host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
 
-  let closing: Promise<void> | undefined;
+  const openWork = async (): Promise<OpenWork> => ({
+    connections: await new Promise<number>((resolve) => app.server.getConnections((_error, count) => resolve(count ?? 0))),
+    requests: [...inFlight],
+    streams: sse.size + streams.open,
+    runs: convo.runs.stats.executing,
+  });
+
+  const deadlineMs = config.shutdownTimeoutMs ?? 10_000;
+  let reachDeadline: () => void = () => {};
+  const deadline = new Promise<"deadline">((resolve) => {
+    reachDeadline = () => resolve("deadline");
+  });
+  let closing: Promise<{ timedOut: boolean }> | undefined;
   const close = () => {
     closing ??= (async () => {
-      await app.close(); // stops accepting; waits for in-flight requests
-      await scheduler.stop();
-      await webhooks.stop();
-      if (!options.convo) await convo.close();
+      const timer = setTimeout(reachDeadline, deadlineMs);
+      // The runs stop first (each ends as interrupted, its deltas kept), at the same
+      // time as the HTTP side: stop accepting, close idle connections, end streams
+      // with a retry hint, answer long-polls, wait for requests in flight.
+      const graceful = (async () => {
+        await Promise.all([app.close(), options.convo ? undefined : convo.runs.close()]);
+        await scheduler.stop();
+        await webhooks.stop();
+        if (!options.convo) await convo.close();
+      })();
+      const outcome = await Promise.race([graceful.then(() => "done" as const), deadline]);
+      clearTimeout(timer);
+      if (outcome === "done") return { timedOut: false };
+      app.log.warn({ open: await openWork() }, "shutdown deadline (%d ms) reached: closing what is still open", deadlineMs);
+      app.server.closeAllConnections();
+      // Cleanup goes on (closing the database ends the pool); the caller exits anyway.
+      await Promise.race([graceful.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+      return { timedOut: true };
     })();
     return closing;
   };
-  return { app, convo, url, open, scheduler, webhooksScheduler: webhooks, bot, close };
+  const hurry = () => {
+    void close();
+    reachDeadline();
+  };
+  return { app, convo, url, open, scheduler, webhooksScheduler: webhooks, bot, close, hurry, openWork };
 }

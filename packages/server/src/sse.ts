@@ -43,7 +43,7 @@ export interface SseStream {
 
 /** Open streams, so shutdown can end them (they would otherwise hold `close()` forever). */
 export class SseRegistry {
-  readonly #open = new Set<() => void>();
+  readonly #open = new Set<(options?: { retryMs?: number }) => void>();
   constructor(private readonly metrics?: Metrics) {}
 
   get size(): number {
@@ -51,7 +51,7 @@ export class SseRegistry {
   }
 
   /** @internal */
-  add(close: () => void): () => void {
+  add(close: (options?: { retryMs?: number }) => void): () => void {
     this.#open.add(close);
     this.metrics?.sseStreams.set(this.#open.size);
     return () => {
@@ -60,9 +60,9 @@ export class SseRegistry {
     };
   }
 
-  /** Ends every open stream. */
-  closeAll(): void {
-    for (const close of [...this.#open]) close();
+  /** Ends every open stream; with `retryMs`, each first tells its client when to reconnect. */
+  closeAll(options: { retryMs?: number } = {}): void {
+    for (const close of [...this.#open]) close(options);
   }
 }
 
@@ -89,17 +89,18 @@ export async function streamSse(
   });
   raw.flushHeaders();
   let closed = false;
-  const close = () => {
+  const close = (options: { retryMs?: number } = {}) => {
     if (closed) return;
     closed = true;
     controller.abort();
     clearInterval(keepAlive);
     unregister();
+    if (options.retryMs !== undefined && raw.writable) raw.write(`retry: ${Math.max(0, Math.floor(options.retryMs))}\n\n`);
     raw.end();
   };
   const unregister = registry.add(close);
-  request.raw.on("close", close);
-  raw.on("error", close);
+  request.raw.on("close", () => close());
+  raw.on("error", () => close());
   const keepAlive = setInterval(() => {
     if (!closed) raw.write(": keep-alive\n\n");
   }, options.keepAliveMs ?? 15_000);

@@ -141,7 +141,7 @@ export class ConversationsService {
     }
     const env = options.env === undefined ? undefined : assertEnv(options.env);
     const scope = `conversations:${uid}:${options.status ?? ""}:${env ?? ""}`;
-    const after = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor);
+    const after = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor, this.store.cursorSecret);
     return this.store.read(async (uow) => {
       const filter = { env, status: options.status, activeSince: this.activeSince(uow.now) };
       // Without a status filter (the common list) page and total come in one statement.
@@ -159,7 +159,10 @@ export class ConversationsService {
         items,
         total,
         hasMore,
-        nextCursor: hasMore && last ? encodeCursor(scope, { updatedAt: last.updatedAt.toISOString(), id: last.id }) : null,
+        nextCursor:
+          hasMore && last
+            ? encodeCursor(scope, { updatedAt: last.updatedAt.toISOString(), id: last.id }, this.store.cursorSecret)
+            : null,
       };
     });
   }

@@ -17,6 +17,11 @@ export interface PostgresEngineOptions {
   schema?: string;
   /** Pool size (default 10). */
   poolSize?: number;
+  /**
+   * Receives connection failures (pooled and LISTEN), which reach no request. Shaped
+   * like `BackgroundErrorHandler` (the engine sits below the features and names none).
+   */
+  onError?: (error: unknown, context: { source: "pool" | "listen" }) => void;
 }
 
 // count(*) and other int8 results arrive as strings from pg; Convo's counts fit a
@@ -38,9 +43,17 @@ export async function openPostgres(options: PostgresEngineOptions): Promise<Engi
     types,
     connectionTimeoutMillis: 10_000,
   };
+  const report = options.onError ?? (() => {});
   const pool = new pg.Pool(config);
-  // An idle client losing its server must not crash the process; the next checkout
-  // reconnects and the request that needed it gets a 503.
+  // A client losing its server emits 'error'. The pool listens only while a client is
+  // idle; a checked-out client (a request waiting on a lock inside a transaction) has
+  // no listener, and an unhandled 'error' event kills the process. So every client
+  // gets its own listener for its whole life: the failure is reported, the query in
+  // flight fails (a 503 for its request) and the pool discards the dead client.
+  pool.on("connect", (client) => {
+    client.on("error", (error) => report(error, { source: "pool" }));
+  });
+  // The pool re-emits an idle client's error; the client's own listener reported it.
   pool.on("error", () => {});
   const db = drizzle({ client: pool, schema }) as unknown as Db;
 
@@ -76,7 +89,8 @@ export async function openPostgres(options: PostgresEngineOptions): Promise<Engi
     client.on("notification", (msg) => {
       for (const handler of handlers.get(msg.channel) ?? []) handler(msg.payload ?? "");
     });
-    client.on("error", () => {
+    client.on("error", (error) => {
+      report(error, { source: "listen" });
       listener = undefined;
       client.end().catch(() => {});
       if (!closed && handlers.size > 0) reconnect(250);
@@ -95,7 +109,10 @@ export async function openPostgres(options: PostgresEngineOptions): Promise<Engi
   const reconnect = (delayMs: number) => {
     setTimeout(() => {
       if (closed || listener) return;
-      listenClient().catch(() => reconnect(Math.min(delayMs * 2, 10_000)));
+      listenClient().catch((error: unknown) => {
+        report(error, { source: "listen" });
+        reconnect(Math.min(delayMs * 2, 10_000));
+      });
     }, delayMs).unref();
   };
 

@@ -394,3 +394,14 @@ export const webhookAttempts = pgTable(
     }).onDelete("cascade"),
   ],
 );
+
+/**
+ * Secrets every node of one installation shares, generated once (the first node to
+ * start inserts, the others read it). Not user data, so no `user_id`. Holds the key
+ * that signs list cursors (`cursor`) unless one is configured.
+ */
+export const serverSecrets = pgTable("server_secrets", {
+  name: text("name").primaryKey(),
+  value: text("value").notNull(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});

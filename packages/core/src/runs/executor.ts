@@ -15,7 +15,9 @@
  * the executor stops and writes nothing: every write is conditional on the run still
  * running, so a late node can never add events after a terminal one.
  */
+
 import { stepCountIs, streamText, type TextStreamPart, type ToolSet } from "ai";
+import type { BackgroundErrorHandler } from "../background/types.js";
 import { ConvoError, RunFailure, type StopReason } from "../errors.js";
 import type { Store } from "../store.js";
 import type { RunsConfig } from "./config.js";
@@ -38,7 +40,7 @@ export interface ExecutorDeps {
   context: RunContextLoader;
   messages: RunMessageWriter;
   history: RunHistorySearch;
-  onError: (error: unknown) => void;
+  onError: BackgroundErrorHandler;
 }
 
 interface ActiveRun {
@@ -115,7 +117,7 @@ export class RunExecutor {
     const active: ActiveRun = { run, startedAt, controller: new AbortController(), finishing: false };
     this.#active.set(run.id, active);
     active.done = this.#execute(active)
-      .catch((error: unknown) => this.deps.onError(error))
+      .catch((error: unknown) => this.deps.onError(error, { source: "run", runId: run.id, userId: run.userId }))
       .finally(() => {
         this.#active.delete(run.id);
       });
@@ -176,7 +178,7 @@ export class RunExecutor {
     let outcome: Outcome;
     try {
       // Without LISTEN a cancel still arrives, through the heartbeat.
-      await bus.ready().catch((error: unknown) => this.deps.onError(error));
+      await bus.ready().catch((error: unknown) => this.deps.onError(error, { source: "listen", runId: run.id }));
       outcome = await this.#stream(active, buffer);
     } catch (error) {
       outcome = { kind: "failed", error };
@@ -348,7 +350,7 @@ export class RunExecutor {
       return;
     }
     const failure = this.#failure(active, outcome);
-    this.deps.onError(failure);
+    this.deps.onError(failure, { source: "run", runId: run.id, userId: run.userId, conversationId: run.conversationId });
     await this.#commitEnd(
       run,
       rest,
@@ -437,7 +439,12 @@ export class RunExecutor {
     } catch (error) {
       // Nothing more can be done here: the lease stops being renewed, so the sweep
       // ends the run as interrupted.
-      this.deps.onError(new RunFailure(run.id, "STORAGE_FAILED", `storing the end of run ${run.id} failed`, { cause: error }));
+      this.deps.onError(new RunFailure(run.id, "STORAGE_FAILED", `storing the end of run ${run.id} failed`, { cause: error }), {
+        source: "run",
+        runId: run.id,
+        userId: run.userId,
+        conversationId: run.conversationId,
+      });
     }
   }
 }

@@ -10,6 +10,7 @@
  * A follower that falls behind (its queue overflows) or sees a gap in seqs reads the
  * database again itself, so no event is skipped whatever the timing.
  */
+import type { BackgroundErrorHandler } from "../background/types.js";
 import type { Store } from "../store.js";
 import type { RunEventBus } from "./notifier.js";
 import { isTerminal, type RunEvent, toRunEvent } from "./types.js";
@@ -72,7 +73,7 @@ class Tail {
     readonly runId: string,
     startSeq: number,
     recheckMs: number,
-    private readonly onError: (error: unknown) => void,
+    private readonly onError: BackgroundErrorHandler,
   ) {
     this.#seq = startSeq;
     this.#unsubscribe = bus.onRun(runId, (notice) => {
@@ -125,7 +126,7 @@ class Tail {
     } catch (error) {
       // The followers read the database themselves; if it is down they fail there,
       // in front of their consumer, instead of waiting for a tail that cannot read.
-      this.onError(error);
+      this.onError(error, { source: "tail-read", runId: this.runId, userId: this.userId });
       this.#sendFollowersToDatabase();
     }
   }
@@ -152,7 +153,7 @@ export class RunFollowing {
     private readonly store: Store,
     private readonly bus: RunEventBus,
     private readonly recheckMs: number,
-    private readonly onError: (error: unknown) => void,
+    private readonly onError: BackgroundErrorHandler,
   ) {}
 
   /** Followers currently attached, over all runs (for metrics and tests). */

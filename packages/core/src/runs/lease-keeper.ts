@@ -4,6 +4,7 @@
  * (ended elsewhere) is stopped, and a run whose cancellation is flagged on its row is
  * cancelled — the fallback for a cancel notice this node did not hear.
  */
+import type { BackgroundErrorHandler } from "../background/types.js";
 import type { Store } from "../store.js";
 import type { RunsConfig } from "./config.js";
 import type { RunExecutor } from "./executor.js";
@@ -16,7 +17,7 @@ export class LeaseKeeper {
     private readonly store: Store,
     private readonly executor: RunExecutor,
     private readonly config: RunsConfig,
-    private readonly onError: (error: unknown) => void,
+    private readonly onError: BackgroundErrorHandler,
   ) {}
 
   /** The lease a run started now gets. */
@@ -30,7 +31,7 @@ export class LeaseKeeper {
     this.#timer = setInterval(() => {
       if (!this.#beating) {
         this.#beating = this.beat()
-          .catch((error: unknown) => this.onError(error))
+          .catch((error: unknown) => this.onError(error, { source: "lease-heartbeat" }))
           .finally(() => {
             this.#beating = undefined;
           });

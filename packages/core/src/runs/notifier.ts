@@ -14,7 +14,9 @@
  * every notifying commit (measured: 16 writers fell from ~3,600 to ~1,000 commits/s).
  * A NOTIFY-only statement writes no WAL and holds that lock only briefly.
  */
+
 import { createHash } from "node:crypto";
+import type { BackgroundErrorHandler } from "../background/types.js";
 import { mapDatabaseError } from "../db/pg-errors.js";
 import type { Store } from "../store.js";
 import type { RunEventType } from "./types.js";
@@ -95,7 +97,7 @@ export class RunEventBus {
 
   constructor(
     private readonly store: Store,
-    private readonly onError: (error: unknown) => void,
+    private readonly onError: BackgroundErrorHandler,
   ) {
     this.channel = notifyChannel(store.engine.schema);
   }
@@ -141,7 +143,7 @@ export class RunEventBus {
 
   /** Like `publish`, but a failure goes to the background error handler: the data is stored either way. */
   publishQuietly(notices: Notice[]): Promise<void> {
-    return this.publish(notices).catch((error) => this.onError(error));
+    return this.publish(notices).catch((error) => this.onError(error, { source: "notify" }));
   }
 
   #queued: Notice[] = [];
@@ -173,7 +175,7 @@ export class RunEventBus {
     this.#listening = undefined;
     if (listening) {
       const unlisten = await listening.catch(() => undefined);
-      await unlisten?.().catch((error: unknown) => this.onError(error));
+      await unlisten?.().catch((error: unknown) => this.onError(error, { source: "listen" }));
     }
   }
 
@@ -201,7 +203,7 @@ export class RunEventBus {
       try {
         fn(notice);
       } catch (error) {
-        this.onError(error);
+        this.onError(error, { source: "dispatch" });
       }
     }
   }

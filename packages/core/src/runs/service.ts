@@ -9,6 +9,7 @@
  * - A start repeated with the same `clientMessageId` answers the run that message
  *   started (`created: false`) without a second message or run — and without limits.
  */
+import type { BackgroundErrorHandler } from "../background/types.js";
 
 import type { Page } from "../cursor.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
@@ -107,7 +108,7 @@ export interface RunsServiceDeps {
   leases: LeaseKeeper;
   feed: ConversationFeed;
   lifecycle: { sweepBatchSize: number; sweepMaxBatches: number };
-  onError: (error: unknown) => void;
+  onError: BackgroundErrorHandler;
 }
 
 /**
@@ -352,7 +353,7 @@ export class RunsService {
     const cid = assertUuid("conversationId", conversationId);
     const limit = intInRange("limit", options.limit, 1, 100, 20);
     const scope = `runs:${uid}:${cid}`;
-    const position = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor);
+    const position = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor, this.deps.store.cursorSecret);
     return this.deps.store.transaction(async (uow) => {
       const after = position ? { createdAt: position.updatedAt, id: position.id } : undefined;
       const rows = await uow.runs.page(uid, cid, limit, after);
@@ -363,7 +364,10 @@ export class RunsService {
       return {
         items,
         hasMore,
-        nextCursor: hasMore && last ? encodeCursor(scope, { updatedAt: last.createdAt.toISOString(), id: last.id }) : null,
+        nextCursor:
+          hasMore && last
+            ? encodeCursor(scope, { updatedAt: last.createdAt.toISOString(), id: last.id }, this.deps.store.cursorSecret)
+            : null,
       };
     });
   }

@@ -1,4 +1,5 @@
 /** Wires the run machinery of one store: bus, executor, heartbeat and the service. */
+import type { BackgroundErrorHandler } from "../background/types.js";
 import type { LifecycleConfig } from "../config.js";
 import type { Store } from "../store.js";
 import { defaultRunsConfig, type RunsConfig } from "./config.js";
@@ -32,12 +33,12 @@ export function createRuns(parts: {
   context: RunContextLoader;
   history: RunHistorySearch;
   options?: RunsOptions;
-  onError?: (error: unknown) => void;
+  onError?: BackgroundErrorHandler;
 }): { runs: RunsService; feed: ConversationFeed; models: ModelRegistry } {
   const { models: modelOptions, tools, ...settings } = parts.options ?? {};
   const defined = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Partial<RunsConfig>;
   const config: RunsConfig = { ...defaultRunsConfig(), ...defined };
-  const onError = parts.onError ?? (() => {});
+  const onError = parts.onError ?? parts.store.background.report;
   const { store } = parts;
   const bus = new RunEventBus(store, onError);
   const models = new ModelRegistry(modelOptions);

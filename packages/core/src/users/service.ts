@@ -61,7 +61,7 @@ export class UsersService {
   async list(options: { limit?: number; cursor?: string } = {}): Promise<Page<User>> {
     const limit = intInRange("limit", options.limit, 1, 100, 50);
     const scope = "users";
-    const at = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor);
+    const at = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor, this.store.cursorSecret);
     return this.store.read(async (uow) => {
       const rows = await uow.users.page(limit, at && { createdAt: at.updatedAt, id: at.id });
       const items = rows.slice(0, limit).map(toUser);
@@ -70,7 +70,10 @@ export class UsersService {
       return {
         items,
         hasMore,
-        nextCursor: hasMore && last ? encodeCursor(scope, { updatedAt: last.createdAt.toISOString(), id: last.id }) : null,
+        nextCursor:
+          hasMore && last
+            ? encodeCursor(scope, { updatedAt: last.createdAt.toISOString(), id: last.id }, this.store.cursorSecret)
+            : null,
       };
     });
   }

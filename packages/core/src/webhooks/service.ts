@@ -168,7 +168,7 @@ export class WebhooksService {
     }
     const limit = intInRange("limit", options.limit, 1, 100, 20);
     const scope = `webhook-deliveries:${subscriptionId ?? ""}:${options.status ?? ""}:${eventId ?? ""}`;
-    const after = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor);
+    const after = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor, this.store.cursorSecret);
     const rows = await this.store.read((uow) =>
       uow.webhooks.listDeliveries(
         { subscriptionId, status: options.status, eventId },
@@ -182,7 +182,10 @@ export class WebhooksService {
     return {
       items,
       hasMore,
-      nextCursor: hasMore && last ? encodeCursor(scope, { updatedAt: last.createdAt.toISOString(), id: last.id }) : null,
+      nextCursor:
+        hasMore && last
+          ? encodeCursor(scope, { updatedAt: last.createdAt.toISOString(), id: last.id }, this.store.cursorSecret)
+          : null,
     };
   }
 

@@ -12,7 +12,11 @@ export interface TokenOptions {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
+  /** Longest lifetime (`exp` − now) accepted, in ms (default 7 days). */
+  maxLifetimeMs?: number;
 }
+
+const DEFAULT_MAX_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 
 /**
  * Checks end-user bearer tokens (HS256 secret or JWKS) and answers the user id they
@@ -37,17 +41,33 @@ export class TokenVerifier {
     return this.#secret !== undefined || this.#jwks !== undefined;
   }
 
-  /** The user id the token speaks for; UnauthorizedError when it is not valid. */
+  /**
+   * The user id the token speaks for; UnauthorizedError when it is not valid. A token
+   * must carry `exp` (one without would be valid for ever) no further away than
+   * `maxLifetimeMs`.
+   */
   async verify(token: string): Promise<string> {
-    const verifyOptions = { issuer: this.options.issuer, audience: this.options.audience };
+    const verifyOptions = { issuer: this.options.issuer, audience: this.options.audience, requiredClaims: ["exp"] };
     try {
       const { payload } = this.#jwks
         ? await jwtVerify(token, this.#jwks, verifyOptions)
         : await jwtVerify(token, this.#secret as Uint8Array, { ...verifyOptions, algorithms: ["HS256"] });
       if (!isUuid(payload.sub)) throw new UnauthorizedError("token subject is not a user id");
+      const maxLifetimeMs = this.options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS;
+      if ((payload.exp as number) * 1000 - Date.now() > maxLifetimeMs) {
+        throw new UnauthorizedError(
+          `token lives longer than the allowed ${Math.round(maxLifetimeMs / 1000)} s; issue a shorter one`,
+        );
+      }
       return payload.sub.toLowerCase();
     } catch (error) {
       if (error instanceof UnauthorizedError) throw error;
+      if (
+        (error as { code?: string }).code === "ERR_JWT_CLAIM_VALIDATION_FAILED" &&
+        (error as { claim?: string }).claim === "exp"
+      ) {
+        throw new UnauthorizedError("token has no expiry (exp is required)", { cause: error });
+      }
       throw new UnauthorizedError("token is not valid or has expired", { cause: error });
     }
   }

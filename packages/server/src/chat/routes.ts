@@ -22,16 +22,19 @@ import {
   type UiMessage,
 } from "@convo/protocol";
 import { createUIMessageStreamResponse } from "ai";
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { userScope } from "../auth/principal.js";
 import { resourceUser } from "../routes/owner.js";
 import { requestSignal } from "../routes/runs.js";
 import type { App, RouteDeps } from "../routes/types.js";
+import type { StreamLimiter } from "../stream-limits.js";
 import type { StreamTokens } from "./stream-tokens.js";
 import { uiChunkStream } from "./ui-chunks.js";
 
 export interface ChatRouteDeps extends RouteDeps {
   streamTokens: StreamTokens;
+  /** Caps open streams per user and per node (a chat stream counts like any other). */
+  streams: StreamLimiter;
   /** Aborted when the server shuts down: open streams end. */
   shutdown: AbortSignal;
 }
@@ -71,10 +74,18 @@ async function regeneratedMessage(
   }
 }
 
-export async function chatRoutes(app: App, { convo, streamTokens, shutdown }: ChatRouteDeps): Promise<void> {
-  const streamRun = async (request: FastifyRequest, userId: string, runId: string) => {
-    const events = await convo.runs.follow(userId, runId, { signal: requestSignal(request, shutdown) });
-    return createUIMessageStreamResponse({ stream: uiChunkStream(runId, events), keepAliveMs: KEEP_ALIVE_MS });
+export async function chatRoutes(app: App, { convo, streamTokens, shutdown, streams }: ChatRouteDeps): Promise<void> {
+  const streamRun = async (request: FastifyRequest, reply: FastifyReply, userId: string, runId: string) => {
+    const release = streams.acquire(userId);
+    // The response closes when the stream ends or the client goes away.
+    reply.raw.once("close", release);
+    try {
+      const events = await convo.runs.follow(userId, runId, { signal: requestSignal(request, shutdown) });
+      return createUIMessageStreamResponse({ stream: uiChunkStream(runId, events), keepAliveMs: KEEP_ALIVE_MS });
+    } catch (error) {
+      release();
+      throw error;
+    }
   };
 
   app.post(
@@ -112,7 +123,7 @@ export async function chatRoutes(app: App, { convo, streamTokens, shutdown }: Ch
         });
         runId = run.id;
       }
-      return reply.send(await streamRun(request, userId, runId));
+      return reply.send(await streamRun(request, reply, userId, runId));
     },
   );
 
@@ -130,7 +141,7 @@ export async function chatRoutes(app: App, { convo, streamTokens, shutdown }: Ch
       const userId = await resourceUser(request, convo, "conversation", request.params.id);
       const run = await runningRun(convo, userId, request.params.id);
       if (!run) return reply.status(204).send();
-      return reply.send(await streamRun(request, userId, run.id));
+      return reply.send(await streamRun(request, reply, userId, run.id));
     },
   );
 

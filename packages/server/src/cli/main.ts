@@ -49,18 +49,38 @@ withDatabaseOptions(
       "",
     ].join("\n"),
   );
+  // The first signal shuts down gracefully within config.shutdownTimeoutMs; a second
+  // one reaches that deadline at once (connections closed) but still cleans up. A
+  // backstop exits even if cleanup itself hangs, so a node never outlives its deadline
+  // by more than a few seconds.
+  let signals = 0;
   const shutdown = (signal: string) => {
-    server.app.log.info(`${signal}: shutting down`);
+    signals++;
+    if (signals > 1) {
+      server.app.log.warn(`${signal} again: closing open connections now`);
+      server.hurry();
+      return;
+    }
+    server.app.log.info(`${signal}: shutting down (deadline ${config.shutdownTimeoutMs ?? 10_000} ms)`);
+    setTimeout(
+      () => {
+        void server.openWork().then((open) => {
+          server.app.log.error({ open }, "shutdown did not finish after its deadline: exiting");
+          process.exit(1);
+        });
+      },
+      (config.shutdownTimeoutMs ?? 10_000) + 3_000,
+    ).unref();
     server.close().then(
-      () => process.exit(0),
+      ({ timedOut }) => process.exit(timedOut ? 1 : 0),
       (error: unknown) => {
         server.app.log.error({ err: error }, "shutdown failed");
         process.exit(1);
       },
     );
   };
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
 });
 
 withDatabaseOptions(program.command("migrate").description("Apply database migrations and exit")).action(async (flags) => {

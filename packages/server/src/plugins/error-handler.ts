@@ -87,6 +87,8 @@ export function registerErrorHandler(
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const response = toResponse(error);
     if (response) {
+      const retryAfter = (response.body.error.details as { retryAfter?: unknown } | undefined)?.retryAfter;
+      if (response.status === 429 && typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
       if (response.status >= 500) request.log.warn({ err: error }, "request failed: %s", response.body.error.code);
       return reply.status(response.status).send(response.body);
     }

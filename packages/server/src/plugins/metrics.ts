@@ -50,6 +50,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly backgroundErrors = new Counter({
+    name: "convo_background_errors_total",
+    help: "Failures of background work (after-commit hooks, NOTIFY, LISTEN, pool connections, heartbeats, run tails, runs) by source",
+    labelNames: ["source"] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -19,8 +19,10 @@ import {
   StreamQuery,
 } from "@convo/protocol";
 import type { FastifyRequest } from "fastify";
+import { z } from "zod";
 import { jsonify } from "../json.js";
 import { type SseRegistry, streamSse } from "../sse.js";
+import type { StreamLimiter } from "../stream-limits.js";
 import { resourceUser } from "./owner.js";
 import type { App, RouteDeps } from "./types.js";
 
@@ -28,6 +30,10 @@ export interface RunRouteDeps extends RouteDeps {
   sse: SseRegistry;
   /** Aborted when the server shuts down: long-polls answer at once. */
   shutdown: AbortSignal;
+  /** Caps open streams and long-polls per user and per node. */
+  streams: StreamLimiter;
+  /** The socket inactivity timeout restored after a long-poll (which is exempt from it). */
+  idleTimeoutMs: number;
 }
 
 export const runJson = (run: Run) =>
@@ -56,17 +62,22 @@ export function requestSignal(request: FastifyRequest, shutdown: AbortSignal): A
   return AbortSignal.any([gone.signal, shutdown]);
 }
 
-/** The seq to resume after: `Last-Event-ID` (what a reconnecting EventSource sends) or `?after=`. */
+/**
+ * The seq to resume after: `Last-Event-ID` (what a reconnecting EventSource sends) or
+ * the query's value. One rule for every stream: a header that is not a seq is a 400.
+ */
 function resumeAfter(request: FastifyRequest, after: number | undefined): number | undefined {
   const header = request.headers["last-event-id"];
   if (header === undefined || header === "") return after;
-  if (typeof header !== "string" || !/^\d{1,10}$/.test(header)) {
-    throw new BadRequestError("Last-Event-ID must be an event seq", "INVALID_REQUEST", { field: "last-event-id" });
+  if (typeof header !== "string" || !/^\d{1,10}$/.test(header) || Number(header) > 2 ** 31 - 1) {
+    throw new BadRequestError("Last-Event-ID must be an event seq (a non-negative integer)", "INVALID_REQUEST", {
+      field: "last-event-id",
+    });
   }
   return Number(header);
 }
 
-export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps): Promise<void> {
+export async function runRoutes(app: App, { convo, sse, shutdown, streams, idleTimeoutMs }: RunRouteDeps): Promise<void> {
   app.post(
     "/v1/conversations/:id/runs",
     {
@@ -128,15 +139,26 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
     async (request) => {
       const userId = await resourceUser(request, convo, "run", request.params.runId);
       const { after, limit, wait } = request.query;
-      const page = wait
-        ? await convo.runs.waitForEvents(userId, request.params.runId, {
-            after,
-            limit,
-            waitMs: wait * 1000,
-            signal: requestSignal(request, shutdown),
-          })
-        : await convo.runs.events(userId, request.params.runId, { after, limit });
-      return { ...page, events: jsonify(page.events) };
+      if (!wait) {
+        const page = await convo.runs.events(userId, request.params.runId, { after, limit });
+        return { ...page, events: jsonify(page.events) };
+      }
+      const release = streams.acquire(userId);
+      // A long-poll is silent by design: exempt it from the inactivity timeout while it waits.
+      const socket = request.raw.socket;
+      socket.setTimeout(0);
+      try {
+        const page = await convo.runs.waitForEvents(userId, request.params.runId, {
+          after,
+          limit,
+          waitMs: wait * 1000,
+          signal: requestSignal(request, shutdown),
+        });
+        return { ...page, events: jsonify(page.events) };
+      } finally {
+        socket.setTimeout(idleTimeoutMs);
+        release();
+      }
     },
   );
 
@@ -149,22 +171,28 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
         summary: "Server-sent events of a run (id = seq); resumes after Last-Event-ID; ends after the terminal event",
         params: RunIdParams,
         querystring: StreamQuery,
-        response: errorResponses,
+        response: { 204: z.null().describe("The run has ended and nothing is left after Last-Event-ID"), ...errorResponses },
       },
     },
     async (request, reply) => {
       const userId = await resourceUser(request, convo, "run", request.params.runId);
-      const signal = requestSignal(request, shutdown);
+      const after = resumeAfter(request, request.query.after);
+      // A finished run with nothing after Last-Event-ID answers 204: the one answer that
+      // makes a browser's EventSource stop reconnecting (it would every 3 s for ever).
       // Throws NotFoundError before any byte is sent, so a wrong id is a plain 404.
-      const events = await convo.runs.follow(userId, request.params.runId, {
-        after: resumeAfter(request, request.query.after),
-        signal,
-      });
-      await streamSse(request, reply, sse, async (stream) => {
-        for await (const event of events) {
-          if (!(await stream.send({ id: event.seq, event: event.type, data: JSON.stringify(jsonify(event)) }))) break;
-        }
-      });
+      const tail = await convo.runs.events(userId, request.params.runId, { after, limit: 1 });
+      if (tail.finished && tail.events.length === 0) return reply.status(204).send(null);
+      const release = streams.acquire(userId);
+      try {
+        const events = await convo.runs.follow(userId, request.params.runId, { after, signal: requestSignal(request, shutdown) });
+        await streamSse(request, reply, sse, async (stream) => {
+          for await (const event of events) {
+            if (!(await stream.send({ id: event.seq, event: event.type, data: JSON.stringify(jsonify(event)) }))) break;
+          }
+        });
+      } finally {
+        release();
+      }
     },
   );
 
@@ -197,21 +225,25 @@ export async function runRoutes(app: App, { convo, sse, shutdown }: RunRouteDeps
     },
     async (request, reply) => {
       const userId = await resourceUser(request, convo, "conversation", request.params.id);
-      const header = request.headers["last-event-id"];
-      const afterSeq = typeof header === "string" && /^\d{1,10}$/.test(header) ? Number(header) : request.query.afterSeq;
-      const items = await convo.runs.feed.follow(userId, request.params.id, {
-        afterSeq,
-        signal: requestSignal(request, shutdown),
-      });
-      await streamSse(request, reply, sse, async (stream) => {
-        for await (const item of items) {
-          const sent =
-            item.type === "message"
-              ? await stream.send({ id: item.message.seq, event: "message", data: JSON.stringify(jsonify(item.message)) })
-              : await stream.send({ event: "run_event", data: JSON.stringify(jsonify(item.event)) });
-          if (!sent) break;
-        }
-      });
+      const afterSeq = resumeAfter(request, request.query.afterSeq);
+      const release = streams.acquire(userId);
+      try {
+        const items = await convo.runs.feed.follow(userId, request.params.id, {
+          afterSeq,
+          signal: requestSignal(request, shutdown),
+        });
+        await streamSse(request, reply, sse, async (stream) => {
+          for await (const item of items) {
+            const sent =
+              item.type === "message"
+                ? await stream.send({ id: item.message.seq, event: "message", data: JSON.stringify(jsonify(item.message)) })
+                : await stream.send({ event: "run_event", data: JSON.stringify(jsonify(item.event)) });
+            if (!sent) break;
+          }
+        });
+      } finally {
+        release();
+      }
     },
   );
 }

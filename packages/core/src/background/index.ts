@@ -1,0 +1,2 @@
+export { BackgroundReporter } from "./reporter.js";
+export type { BackgroundContext, BackgroundErrorHandler, BackgroundSource } from "./types.js";

@@ -1,0 +1,1 @@
+export { sharedSecret } from "./repository.js";
