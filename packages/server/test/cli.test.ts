@@ -282,8 +282,8 @@ describe.runIf(DATABASE_URL)("convo serve nodes on one PostgreSQL", () => {
     const schema = testSchemaName();
     schemas.push(schema);
     const args = ["--database-url", DATABASE_URL as string, "--schema", schema, "--port", "0", "--sweep-interval", "0"];
-    // At level info the node logs each request as it starts handling it.
-    const node = await serveConvo(args, cleanEnv({ CONVO_LOG_LEVEL: "info" }));
+    // With request logging on, the node logs each request as it starts handling it.
+    const node = await serveConvo(args, cleanEnv({ CONVO_LOG_LEVEL: "info", CONVO_LOG_REQUESTS: "true" }));
     const user = (await request(node.url, "POST", "/v1/users", { body: {} })).json;
 
     // Start a request and send only half of its body.
