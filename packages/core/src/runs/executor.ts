@@ -162,10 +162,14 @@ export class RunExecutor {
       flushIntervalMs: config.flushIntervalMs,
       flushChars: config.flushChars,
       write: async (events) => {
-        // Intermediate events: relaxed commit (see RunsRepository.appendEvents); the
-        // terminal event is written by #finish, durably.
+        // Intermediate events: relaxed commit on PostgreSQL (see RunsRepository.appendEvents);
+        // the terminal event is written by #finish, durably. Not on PGlite: there the
+        // database lives in this process, so a killed node would take events its clients
+        // had already seen with it (and their seqs would be given out again); PGlite does
+        // not fsync, so an asynchronous commit would save nothing there anyway.
+        const relaxed = store.engine.kind === "postgres";
         const stored = await store.statement((uow) =>
-          uow.runs.appendEvents(run.userId, run.id, events, uow.now, undefined, { relaxed: !uow.inTransaction }),
+          uow.runs.appendEvents(run.userId, run.id, events, uow.now, undefined, { relaxed: relaxed && !uow.inTransaction }),
         );
         if (stored) void bus.publishQuietly([this.#notice(run, stored.lastSeq, events[events.length - 1]!.type)]);
         return stored !== undefined;
