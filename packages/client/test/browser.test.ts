@@ -1,17 +1,11 @@
-/**
- * A real browser (Debian's Chromium through playwright-core) on a page using the
- * bundled @convo/client: it starts a run, the page reloads mid-run, the pending-run
- * store resumes it, and the answer completes once — shown once, stored once.
- */
-import { existsSync } from "node:fs";
 import { build } from "esbuild";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gate, type ScriptItem, scriptedModel, textParts } from "../../core/test/support/runs.js";
+import { launchChromium } from "../../server/test/support/chromium.js";
 import { userAndConversation } from "../../server/test/support/runs-http.js";
 import { engines, startTestServer, warmUp } from "../../server/test/support/server.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 let browser: Browser | undefined;
 let script = "";
 
@@ -28,19 +22,7 @@ beforeAll(async () => {
     conditions: ["@convo/source"],
   });
   script = bundled.outputFiles[0]!.text;
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

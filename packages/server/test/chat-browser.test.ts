@@ -1,17 +1,11 @@
-/**
- * The real `useChat` hook (@ai-sdk/react 3, React 19) in Debian's Chromium against a
- * real server: a message is sent, the page reloads mid-answer, `useChat({ resume: true })`
- * replays the running run on mount, and the answer completes once.
- */
-import { existsSync } from "node:fs";
 import { build } from "esbuild";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gate, type ScriptItem, scriptedModel, textParts } from "../../core/test/support/runs.js";
+import { launchChromium } from "./support/chromium.js";
 import { userAndConversation } from "./support/runs-http.js";
 import { engines, startTestServer, warmUp } from "./support/server.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 let browser: Browser | undefined;
 let script = "";
 
@@ -28,19 +22,7 @@ beforeAll(async () => {
     define: { "process.env.NODE_ENV": '"production"' },
   });
   script = bundled.outputFiles[0]!.text;
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -10,12 +10,13 @@ import { type Convo, openConvo } from "@convo/core";
 import { ApiKeysService } from "@convo/core/internal";
 import axe from "axe-core";
 import { sql } from "drizzle-orm";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { dropSchema, type EngineName } from "../../../core/test/support/engines.js";
 import { mintToken } from "../../../server/src/auth/tokens.js";
 import { cleanEnv, type Spawned, serveConvo, stop } from "../../../server/test/support/cli.js";
 
-export const CHROMIUM = "/usr/bin/chromium";
+export { CHROMIUM, launchChromium } from "../../../server/test/support/chromium.js";
+
 const JWT_SECRET = "web-test-secret-that-is-long-enough-32";
 
 export interface AppServer {
@@ -69,21 +70,6 @@ export async function startAppServer(
 /** Runs SQL on an open Convo (seeding volumes the API would take minutes to create). */
 export async function execute(convo: Convo, text: string): Promise<void> {
   await convo.store.engine.db.execute(sql.raw(text));
-}
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
 }
 
 export interface AxeViolation {
