@@ -23,6 +23,7 @@ import type {
   Dialog,
   EventPage,
   EventsQuery,
+  ExpiredDialogsResponse,
   FunnelReport,
   GoalsReport,
   ListConversationsQuery,
@@ -40,6 +41,7 @@ import type {
   RunList,
   RunRecord,
   StartRunBody,
+  StartRunRequest,
   StartRunResponse,
   StateDoc,
   StatusesReport,
@@ -123,8 +125,10 @@ export function createConvoClient(options: ConvoClientOptions = {}) {
      * Starts a run (202 at once); a `clientMessageId` is generated when none is given,
      * so a retried start answers the same run. The run is remembered as pending.
      */
-    async start(conversationId: string, body: StartRunBody, opts: RequestOptions = {}): Promise<StartRunResponse> {
-      const withId = { ...body, clientMessageId: body.clientMessageId ?? randomId() };
+    async start(conversationId: string, body: StartRunRequest, opts: RequestOptions = {}): Promise<StartRunResponse> {
+      // A start that answers an already stored message (`messageId`) is idempotent by that id.
+      const withId =
+        "messageId" in body ? body : { ...body, clientMessageId: (body as StartRunBody).clientMessageId ?? randomId() };
       const started = await call<StartRunResponse>({
         method: "POST",
         path: `/v1/conversations/${enc(conversationId)}/runs`,
@@ -271,6 +275,9 @@ export function createConvoClient(options: ConvoClientOptions = {}) {
         call<Dialog>({ method: "POST", path: `/v1/assistant-sessions/${enc(id)}/pending-photo`, body, ...opts }),
       resolvePendingPhoto: (id: string, body: ResolvePhotoBody, opts: RequestOptions = {}) =>
         call<Dialog>({ method: "POST", path: `/v1/assistant-sessions/${enc(id)}/pending-photo/resolve`, body, ...opts }),
+      /** Ends every dialog idle past the limit as abandoned and answers them (admin keys; a bot tells each user). */
+      expire: (opts: RequestOptions = {}) =>
+        call<ExpiredDialogsResponse>({ method: "POST", path: "/v1/assistant-sessions/expire", ...opts }),
     },
     analytics: {
       /** One dialog analytics report (admin keys). */
@@ -299,6 +306,20 @@ export function createConvoClient(options: ConvoClientOptions = {}) {
           "runId" in body ? `/v1/runs/${enc(body.runId)}/stream` : `/v1/conversations/${enc(body.conversationId)}/stream`;
         return http.url(path, { access_token: token });
       },
+    },
+    /**
+     * Any call, answered with its status beside the JSON body: for callers that tell a
+     * first store (201, 202) from a replay (200), or a 404 from an error. Error statuses
+     * still throw `ConvoApiError`; `idempotent` calls retry like the typed methods.
+     *
+     * @example
+     * const { status, body } = await convo.request<Message>({ method: "POST", path: `/v1/conversations/${id}/messages`, body: msg, idempotent: true });
+     * const stored = status === 201;
+     */
+    async request<T>(c: Call): Promise<{ status: number; body: T }> {
+      const response = await http.ok(c);
+      const text = response.status === 204 ? "" : await response.text();
+      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
     },
     ops: {
       health: (opts: RequestOptions = {}) => call<{ status: string }>({ method: "GET", path: "/healthz", ...opts }),

@@ -24,10 +24,10 @@ describe("@convo/client types", () => {
   it("checks what is sent", () => {
     const convo = createConvoClient();
     expectTypeOf(convo.messages.append).parameter(1).toHaveProperty("role");
-    expectTypeOf(convo.runs.start).parameter(1).toHaveProperty("content");
+    expectTypeOf(convo.runs.start).parameter(1).toMatchTypeOf<{ content: string } | { messageId: string }>();
     // @ts-expect-error a role the API does not know
     void (() => convo.messages.append("id", { role: "robot", content: "hi" }));
-    // @ts-expect-error content is required to start a run
+    // @ts-expect-error content (or the id of a stored message) is required to start a run
     void (() => convo.runs.start("id", {}));
     // @ts-expect-error the signal goes in the options, not the body
     void (() => convo.runs.get("id", { signal: 1 }));

@@ -141,3 +141,4 @@ export const ExpiredDialogsResponse = z
     ),
   })
   .describe("ExpiredDialogs");
+export type ExpiredDialogsResponse = z.infer<typeof ExpiredDialogsResponse>;
