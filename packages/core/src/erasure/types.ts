@@ -22,8 +22,12 @@ export const ERASED_TABLES = [
 
 export type ErasedTable = (typeof ERASED_TABLES)[number];
 
-/** Tables that hold no user data (operator configuration, migration bookkeeping), left alone by erasure. */
-export const NON_USER_TABLES = ["api_keys", "webhook_subscriptions", "__convo_migrations"] as const;
+/**
+ * Tables that hold no user data, left alone by erasure: operator configuration (admin
+ * keys, webhook subscriptions, the server's own secrets such as the cursor key) and
+ * migration bookkeeping.
+ */
+export const NON_USER_TABLES = ["api_keys", "webhook_subscriptions", "server_secrets", "__convo_migrations"] as const;
 
 /** What an erasure removed. */
 export interface ErasureReceipt {
