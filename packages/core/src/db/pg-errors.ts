@@ -53,7 +53,14 @@ const CONNECTION_CODES = new Set([
 const CONNECTION_MESSAGES =
   /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Cannot use a pool after calling end|the database system is (starting up|shutting down|in recovery mode)/i;
 
-/** True when `error` (or anything in its cause chain) says the database connection is gone. */
+/**
+ * True when `error` (or anything in its cause chain) says the database connection is
+ * gone: the ORM wraps the driver's "Connection terminated unexpectedly", so the outer
+ * message alone does not tell.
+ *
+ * @example
+ * if (isConnectionError(error)) return reply.status(503).header("retry-after", "1").send();
+ */
 export function isConnectionError(error: unknown): boolean {
   for (const candidate of causeChain(error) as PgLikeError[]) {
     if (typeof candidate.code === "string" && CONNECTION_CODES.has(candidate.code)) return true;
