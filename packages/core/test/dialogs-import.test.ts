@@ -1,16 +1,14 @@
-import { randomBytes, randomUUID } from "node:crypto";
-import pg from "pg";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
 import {
   type Convo,
   importLegacyDialogs,
   type LegacySource,
   legacyColumnDropSql,
-  pgLegacySource,
-  pgliteLegacySource,
   LEGACY_SKIP_REASONS as R,
 } from "../src/index.js";
-import { type EngineName, engines, openTestConvo, rawQuery, sharedPgliteInstance } from "./support/engines.js";
+import { type EngineName, engines, openTestConvo, rawQuery } from "./support/engines.js";
+import { legacySchema } from "./support/legacy-db.js";
 
 interface LegacyDb {
   source: LegacySource;
@@ -20,39 +18,11 @@ interface LegacyDb {
 }
 
 /**
- * A legacy `sessions` table in a schema of its own: on the shared PGlite for the
- * PGlite run, in the test database (read through a `pg` Pool) for the PostgreSQL run.
- * Dropped when the test ends.
+ * A legacy `sessions` table in a schema of its own (support/legacy-db.ts): on the
+ * shared PGlite for the PGlite run, in the test database for the PostgreSQL run.
  */
 async function legacyDb(engine: EngineName): Promise<LegacyDb> {
-  const schema = `legacy_${randomBytes(4).toString("hex")}`;
-  let exec: LegacyDb["exec"];
-  let source: LegacySource;
-  if (engine === "postgres") {
-    const url = process.env.TEST_DATABASE_URL as string;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    const pool = pgLegacySource(url);
-    exec = async (text, params) => {
-      await admin.query(text, params);
-    };
-    source = pool;
-    onTestFinished(async () => {
-      await pool.close();
-      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await admin.end();
-    });
-  } else {
-    const db = await sharedPgliteInstance();
-    exec = async (text, params) => {
-      await db.query(text, params);
-    };
-    source = pgliteLegacySource(db);
-    onTestFinished(async () => {
-      await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    });
-  }
-  await exec(`CREATE SCHEMA ${schema}`);
+  const { source, schema, exec } = await legacySchema(engine);
   await exec(`CREATE TABLE ${schema}.sessions (
     id uuid PRIMARY KEY,
     user_id uuid,
