@@ -65,3 +65,28 @@ export interface Page<T> {
   hasMore: boolean;
   nextCursor: string | null;
 }
+
+/**
+ * A page from the `limit + 1` rows a keyset read returns (the extra row only says
+ * there is more), with the signed cursor of its last item. `keyOf` names the ordering
+ * time of an item (`updatedAt` for conversations, `createdAt` for most lists).
+ *
+ * @example
+ * return keysetPage(rows.map(toRun), limit, `runs:${userId}:${conversationId}`, store.cursorSecret, (run) => run.createdAt);
+ */
+export function keysetPage<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+  scope: string,
+  key: Buffer,
+  keyOf: (item: T) => Date,
+): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  const hasMore = rows.length > limit;
+  return {
+    items,
+    hasMore,
+    nextCursor: hasMore && last ? encodeCursor(scope, { updatedAt: keyOf(last).toISOString(), id: last.id }, key) : null,
+  };
+}

@@ -1,7 +1,7 @@
 /** Use cases for conversations: create, read, list, rename, close, delete. */
 import { LIMITS } from "@convo/protocol";
 import type { LifecycleConfig } from "../config.js";
-import { decodeCursor, encodeCursor } from "../cursor.js";
+import { decodeCursor, keysetPage } from "../cursor.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import { toMessage } from "../messages/index.js";
 import type { Store, UnitOfWork } from "../store.js";
@@ -152,18 +152,8 @@ export class ConversationsService {
               rows: await uow.conversations.page(uid, filter, limit, after),
               total: await uow.conversations.total(uid, filter),
             };
-      const items = rows.slice(0, limit).map((row) => toConversation(row, filter.activeSince));
-      const last = items[items.length - 1];
-      const hasMore = rows.length > limit;
-      return {
-        items,
-        total,
-        hasMore,
-        nextCursor:
-          hasMore && last
-            ? encodeCursor(scope, { updatedAt: last.updatedAt.toISOString(), id: last.id }, this.store.cursorSecret)
-            : null,
-      };
+      const conversations = rows.map((row) => toConversation(row, filter.activeSince));
+      return { ...keysetPage(conversations, limit, scope, this.store.cursorSecret, (c) => c.updatedAt), total };
     });
   }
 

@@ -12,7 +12,7 @@
 import type { BackgroundErrorHandler } from "../background/types.js";
 
 import type { Page } from "../cursor.js";
-import { decodeCursor, encodeCursor } from "../cursor.js";
+import { decodeCursor, keysetPage } from "../cursor.js";
 import { ConflictError, NodeShuttingDownError, NotFoundError, RateLimitError, ValidationError } from "../errors.js";
 import { type Message, toMessage } from "../messages/index.js";
 import type { Store, UnitOfWork } from "../store.js";
@@ -358,17 +358,7 @@ export class RunsService {
       const after = position ? { createdAt: position.updatedAt, id: position.id } : undefined;
       const rows = await uow.runs.page(uid, cid, limit, after);
       if (rows.length === 0 && !(await uow.conversations.find(uid, cid))) throw new NotFoundError("conversation", cid);
-      const items = rows.slice(0, limit).map(toRun);
-      const last = items[items.length - 1];
-      const hasMore = rows.length > limit;
-      return {
-        items,
-        hasMore,
-        nextCursor:
-          hasMore && last
-            ? encodeCursor(scope, { updatedAt: last.createdAt.toISOString(), id: last.id }, this.deps.store.cursorSecret)
-            : null,
-      };
+      return keysetPage(rows.map(toRun), limit, scope, this.deps.store.cursorSecret, (run) => run.createdAt);
     });
   }
 

@@ -1,6 +1,6 @@
 /** Use cases for users. */
 import { LIMITS } from "@convo/protocol";
-import { decodeCursor, encodeCursor } from "../cursor.js";
+import { decodeCursor, keysetPage } from "../cursor.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
 import type { Page } from "../types.js";
@@ -64,17 +64,7 @@ export class UsersService {
     const at = options.cursor === undefined ? undefined : decodeCursor(scope, options.cursor, this.store.cursorSecret);
     return this.store.read(async (uow) => {
       const rows = await uow.users.page(limit, at && { createdAt: at.updatedAt, id: at.id });
-      const items = rows.slice(0, limit).map(toUser);
-      const last = items[items.length - 1];
-      const hasMore = rows.length > limit;
-      return {
-        items,
-        hasMore,
-        nextCursor:
-          hasMore && last
-            ? encodeCursor(scope, { updatedAt: last.createdAt.toISOString(), id: last.id }, this.store.cursorSecret)
-            : null,
-      };
+      return keysetPage(rows.map(toUser), limit, scope, this.store.cursorSecret, (user) => user.createdAt);
     });
   }
 

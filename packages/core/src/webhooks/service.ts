@@ -13,7 +13,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { decodeCursor, encodeCursor } from "../cursor.js";
+import { decodeCursor, keysetPage } from "../cursor.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
 import { assertText, assertUuid, intInRange } from "../validation.js";
@@ -176,17 +176,7 @@ export class WebhooksService {
         after && { createdAt: after.updatedAt, id: after.id },
       ),
     );
-    const items = rows.slice(0, limit);
-    const hasMore = rows.length > limit;
-    const last = items[items.length - 1];
-    return {
-      items,
-      hasMore,
-      nextCursor:
-        hasMore && last
-          ? encodeCursor(scope, { updatedAt: last.createdAt.toISOString(), id: last.id }, this.store.cursorSecret)
-          : null,
-    };
+    return keysetPage(rows, limit, scope, this.store.cursorSecret, (delivery) => delivery.createdAt);
   }
 
   /** One delivery with its payload and every attempt. */
