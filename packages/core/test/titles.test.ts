@@ -37,6 +37,35 @@ describe("heuristicTitle", () => {
     expect(oneWord).toBe(`${"a".repeat(29)}…`);
   });
 
+  it("cuts plain Latin and Cyrillic text (no Intl.Segmenter) exactly as grapheme by grapheme", () => {
+    // The reference: the same rule over Intl.Segmenter's graphemes of the whole text.
+    const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+    const reference = (message: string) => {
+      const text = stripMarkup(message);
+      let cut = "";
+      let lastWordEnd = 0;
+      for (const { segment } of segmenter.segment(text)) {
+        if (codePoints(cut) + codePoints(segment) > 29) {
+          if (/\s/.test(segment)) lastWordEnd = cut.length;
+          break;
+        }
+        if (/\s/.test(segment)) lastWordEnd = cut.length;
+        cut += segment;
+      }
+      return `${(lastWordEnd > 0 ? cut.slice(0, lastWordEnd) : cut).replace(/[\s,.;:!?—–-]+$/u, "")}…`;
+    };
+    const samples = [
+      "user message 3: can you turn my cat photo into a sticker with a happy face?",
+      "Помоги придумать подарок маме на день рождения, она любит цветы",
+      "Ελληνικά γράμματα και λέξεις που είναι αρκετά μεγάλες για τίτλο",
+      "exactly twenty-nine characte and then more words after it",
+      "ñandú «кавычки» — тире… и ещё много слов, чтобы не влезло",
+      "combining e\u0301 e\u0301 e\u0301 marks in a long enough message here",
+      "tabs\tand 🐱 emoji 👨‍👩‍👧‍👦 in a long enough message to be cut",
+    ];
+    for (const text of samples) expect(heuristicTitle(text)).toBe(reference(text));
+  });
+
   it("strips Markdown, HTML and links", () => {
     expect(stripMarkup("**Жирный** _курсив_ `код` [ссылка](https://x.y) <b>тег</b>")).toBe("Жирный курсив код ссылка тег");
     expect(heuristicTitle("## Заголовок\n\n> цитата")).toBe("Заголовок цитата");
