@@ -4,7 +4,13 @@ import { and, eq, gt, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-
 import { type Db, queryRows, queryText } from "../db/engine.js";
 import { conversations, conversationTotals } from "../db/schema.js";
 import type { CloseReason, StatusFilter, TitleSource } from "./types.js";
-import { type ConversationRow, conversationFromRaw } from "./types.js";
+import {
+  CONVERSATION_FIELDS,
+  type ConversationFields,
+  type ConversationRow,
+  conversationFieldsFromRaw,
+  conversationFromRaw,
+} from "./types.js";
 
 export interface ListFilter {
   env?: string;
@@ -249,7 +255,7 @@ export class ConversationsRepository {
     env: string | undefined,
     limit: number,
     after?: { updatedAt: string; id: string },
-  ): Promise<{ rows: ConversationRow[]; total: number }> {
+  ): Promise<{ rows: ConversationFields[]; total: number }> {
     const params: unknown[] = [userId, limit + 1];
     let where = "user_id = $1";
     let totals = "user_id = $1";
@@ -265,11 +271,11 @@ export class ConversationsRepository {
     const total = `SELECT COALESCE(SUM(total), 0)::int FROM conversation_totals WHERE ${totals}`;
     const raw = await queryText<Record<string, unknown> & { total_: number }>(
       this.db,
-      `SELECT *, (${total}) AS total_ FROM conversations WHERE ${where}
+      `SELECT ${CONVERSATION_FIELDS}, (${total}) AS total_ FROM conversations WHERE ${where}
        ORDER BY updated_at DESC NULLS LAST, id DESC NULLS LAST LIMIT $2`,
       params,
     );
-    if (raw.length > 0) return { rows: raw.map(conversationFromRaw), total: Number(raw[0].total_) };
+    if (raw.length > 0) return { rows: raw.map(conversationFieldsFromRaw), total: Number(raw[0].total_) };
     const [only] = await queryText<{ total: number }>(
       this.db,
       `SELECT COALESCE(SUM(total), 0)::int AS total FROM conversation_totals WHERE user_id = $1${env === undefined ? "" : " AND env = $2"}`,

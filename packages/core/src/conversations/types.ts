@@ -35,7 +35,28 @@ export interface Conversation {
  * const row = await uow.conversations.find(userId, conversationId);
  * const conversation = row && toConversation(row, new Date(uow.now.getTime() - convo.lifecycle.inactivityMs));
  */
-export function toConversation(row: ConversationRow, activeSince: Date): Conversation {
+/** The columns a `Conversation` is made of (what the list reads). */
+export type ConversationFields = Pick<
+  ConversationRow,
+  | "id"
+  | "userId"
+  | "externalId"
+  | "title"
+  | "titleSource"
+  | "env"
+  | "messageCount"
+  | "summary"
+  | "createdAt"
+  | "updatedAt"
+  | "closedAt"
+  | "closeReason"
+>;
+
+/** The select list of `ConversationFields`, for raw statements. */
+export const CONVERSATION_FIELDS =
+  "user_id, id, external_id, title, title_source, env, summary, message_count, created_at, updated_at, closed_at, close_reason";
+
+export function toConversation(row: ConversationFields, activeSince: Date): Conversation {
   const status: ConversationStatus = row.closedAt ? "closed" : row.updatedAt > activeSince ? "active" : "inactive";
   return {
     id: row.id,
@@ -82,6 +103,22 @@ export interface ConversationDetail extends Conversation {
 }
 
 const date = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
+
+/** The `ConversationFields` of a raw row selected with `CONVERSATION_FIELDS`. */
+export const conversationFieldsFromRaw = (c: Record<string, unknown>): ConversationFields => ({
+  userId: c.user_id as string,
+  id: c.id as string,
+  externalId: (c.external_id as string | null) ?? null,
+  title: (c.title as string | null) ?? null,
+  titleSource: (c.title_source as string | null) ?? null,
+  env: c.env as string,
+  summary: (c.summary as string | null) ?? null,
+  messageCount: Number(c.message_count),
+  createdAt: date(c.created_at) as Date,
+  updatedAt: date(c.updated_at) as Date,
+  closedAt: date(c.closed_at),
+  closeReason: (c.close_reason as string | null) ?? null,
+});
 
 /**
  * A conversation row from raw SQL or `to_jsonb` (snake_case; times as Date or text).

@@ -46,9 +46,12 @@ export const migrationsFolder = new URL("../../migrations", import.meta.url).pat
  * NOTIFY for each payload in one statement, for both engines' `notify`: a burst of
  * notices costs one round trip.
  */
+const NOTIFY_ALL = "SELECT pg_notify($1, p) FROM jsonb_array_elements_text($2::jsonb) AS p";
+
 export async function notifyAll(db: Db, channel: string, payloads: string[]): Promise<void> {
   if (payloads.length === 0) return;
-  await db.execute(sql`SELECT pg_notify(${channel}, p) FROM jsonb_array_elements_text(${JSON.stringify(payloads)}::jsonb) AS p`);
+  // Plain text on the driver (see queryText): sent for every burst of appends.
+  await queryText(db, NOTIFY_ALL, [channel, JSON.stringify(payloads)]);
 }
 
 /**
@@ -62,7 +65,23 @@ export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
 
 /** The driver client under a Drizzle handle: a pg Pool or PoolClient, or PGlite (or its transaction). */
 interface DriverClient {
-  query(text: string, params: unknown[]): Promise<{ rows: unknown[] }>;
+  query(text: string | { name: string; text: string; values: unknown[] }, params?: unknown[]): Promise<{ rows: unknown[] }>;
+  /** PGlite's (and its transaction's); pg clients have none. */
+  exec?: unknown;
+}
+
+/** Prepared-statement names by statement text; see `queryText`. */
+const statementNames = new Map<string, string>();
+/** More distinct texts than this are not prepared (the texts are constants; this only guards a mistake). */
+const MAX_PREPARED = 500;
+
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_PREPARED) {
+    name = `convo_${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 /**
@@ -72,6 +91,14 @@ interface DriverClient {
  * query costs more CPU per call than the statement itself on a warm database. Rows come
  * as the driver parses them (timestamps as Dates on both engines).
  *
+ * On PostgreSQL the statement is **prepared** once per connection (named after its
+ * text): parsing and planning the append's CTE cost the server more than running it
+ * (measured: 16 writers went from ~2,200 to ~3,900 appends/s). So `text` must be a
+ * constant — values go in `params`, never into the text — and should name its columns
+ * rather than `SELECT *`, so a column added by a later migration cannot change the
+ * result type of a statement prepared before it. PGlite runs in-process and has no
+ * statement cache to gain from.
+ *
  * @example
  * const rows = await queryText<{ seq: number }>(uow.db, "SELECT seq FROM messages WHERE user_id = $1", [userId]);
  */
@@ -79,5 +106,7 @@ export async function queryText<T>(db: Db, text: string, params: unknown[]): Pro
   // Drizzle keeps the client on its session (PgDatabase.session.client), for the pool
   // and for a transaction alike; pinned drizzle-orm 0.45.
   const client = (db as unknown as { session: { client: DriverClient } }).session.client;
-  return (await client.query(text, params)).rows as T[];
+  const name = client.exec === undefined ? statementName(text) : undefined;
+  const result = name === undefined ? await client.query(text, params) : await client.query({ name, text, values: params });
+  return result.rows as T[];
 }

@@ -41,9 +41,13 @@ const fromRaw = (r: RawMessage): MessageRow => ({
 
 const m = messages;
 
-const LAST = "SELECT * FROM messages WHERE user_id = $1 AND conversation_id = $2 ORDER BY seq DESC LIMIT $3";
-const LAST_WITHOUT_NOISE =
-  "SELECT * FROM messages WHERE user_id = $1 AND conversation_id = $2 AND noise = false ORDER BY seq DESC LIMIT $3";
+// The columns are named (a prepared statement's result type must not change when a
+// later migration adds one; see queryText), and the user and conversation ids are the
+// parameters, so they are not sent back.
+const LAST_FIELDS = "id, seq, role, content, parts, noise, client_message_id, run_id, created_at, summary_from_seq, summary_to_seq";
+const LAST = `SELECT ${LAST_FIELDS} FROM messages WHERE user_id = $1 AND conversation_id = $2 ORDER BY seq DESC LIMIT $3`;
+const LAST_WITHOUT_NOISE = `SELECT ${LAST_FIELDS} FROM messages
+  WHERE user_id = $1 AND conversation_id = $2 AND noise = false ORDER BY seq DESC LIMIT $3`;
 
 // RETURNING only what the database chose (id, seq): the rest of the row is the input,
 // and echoing the content back costs the driver a parse per call.
@@ -232,7 +236,12 @@ export class MessagesRepository {
       limit,
     ]);
     const out = new Array<MessageRow>(rows.length);
-    for (let i = 0; i < rows.length; i++) out[rows.length - 1 - i] = fromRaw(rows[i]);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i];
+      row.user_id = userId;
+      row.conversation_id = conversationId;
+      out[rows.length - 1 - i] = fromRaw(row);
+    }
     return out;
   }
 }

@@ -146,21 +146,32 @@ export class RunEventBus {
     return this.publish(notices).catch((error) => this.onError(error, { source: "notify" }));
   }
 
-  #queued: Notice[] = [];
+  /** Message notices waiting for the next batch, the newest per conversation. */
+  #queued = new Map<string, MessageNotice>();
   #flushing: NodeJS.Timeout | undefined;
 
   /**
-   * Publishes `notice` within a few milliseconds, together with whatever else was
-   * queued meanwhile: one NOTIFY statement for a burst of appends instead of one each
-   * (every notifying commit takes a cluster-wide lock, so they are worth batching).
+   * Publishes "messages up to `seq` are stored" within `delayMs`, together with
+   * whatever else was queued meanwhile: one NOTIFY statement for a burst of appends,
+   * and one notice per conversation (the newest seq; a follower reads every message
+   * after the last it has). Each NOTIFY costs a statement, a pooled connection and a
+   * cluster-wide lock: sent every 5 ms it cost a busy writer up to a third of its CPU
+   * per append (docs/performance.md), so messages are announced at most every 25 ms.
    */
-  enqueue(notice: Notice, delayMs = 5): void {
+  enqueue(notice: MessageNotice, delayMs = 25): void {
     if (this.#closed) return;
-    this.#queued.push(notice);
+    const queued = this.#queued.get(notice.conversationId);
+    if (!queued || queued.seq < notice.seq) this.#queued.set(notice.conversationId, notice);
     this.#flushing ??= setTimeout(() => {
       this.#flushing = undefined;
-      void this.publishQuietly(this.#queued.splice(0));
+      void this.publishQuietly(this.#takeQueued());
     }, delayMs);
+  }
+
+  #takeQueued(): Notice[] {
+    const notices = [...this.#queued.values()];
+    this.#queued.clear();
+    return notices;
   }
 
   /** Stops listening; subscribers stay registered but hear nothing more. */
@@ -168,7 +179,7 @@ export class RunEventBus {
     if (this.#flushing) {
       clearTimeout(this.#flushing);
       this.#flushing = undefined;
-      await this.publishQuietly(this.#queued.splice(0));
+      await this.publishQuietly(this.#takeQueued());
     }
     this.#closed = true;
     const listening = this.#listening;
