@@ -4,7 +4,7 @@
  * Convo sees only `Engine`.
  */
 
-import { type ExtractTablesWithRelations, type SQL, sql } from "drizzle-orm";
+import type { ExtractTablesWithRelations, SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import type * as schema from "./schema.js";
 

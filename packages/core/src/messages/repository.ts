@@ -44,7 +44,8 @@ const m = messages;
 // The columns are named (a prepared statement's result type must not change when a
 // later migration adds one; see queryText), and the user and conversation ids are the
 // parameters, so they are not sent back.
-const LAST_FIELDS = "id, seq, role, content, parts, noise, client_message_id, run_id, created_at, summary_from_seq, summary_to_seq";
+const LAST_FIELDS =
+  "id, seq, role, content, parts, noise, client_message_id, run_id, created_at, summary_from_seq, summary_to_seq";
 const LAST = `SELECT ${LAST_FIELDS} FROM messages WHERE user_id = $1 AND conversation_id = $2 ORDER BY seq DESC LIMIT $3`;
 const LAST_WITHOUT_NOISE = `SELECT ${LAST_FIELDS} FROM messages
   WHERE user_id = $1 AND conversation_id = $2 AND noise = false ORDER BY seq DESC LIMIT $3`;
