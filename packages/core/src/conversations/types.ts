@@ -27,14 +27,6 @@ export interface Conversation {
   closeReason: CloseReason | null;
 }
 
-/**
- * The public Conversation of a stored row. `activeSince` (now minus the inactivity
- * threshold) decides whether an open conversation is `active` or `inactive`.
- *
- * @example
- * const row = await uow.conversations.find(userId, conversationId);
- * const conversation = row && toConversation(row, new Date(uow.now.getTime() - convo.lifecycle.inactivityMs));
- */
 /** The columns a `Conversation` is made of (what the list reads). */
 export type ConversationFields = Pick<
   ConversationRow,
@@ -56,6 +48,14 @@ export type ConversationFields = Pick<
 export const CONVERSATION_FIELDS =
   "user_id, id, external_id, title, title_source, env, summary, message_count, created_at, updated_at, closed_at, close_reason";
 
+/**
+ * The public Conversation of a stored row. `activeSince` (now minus the inactivity
+ * threshold) decides whether an open conversation is `active` or `inactive`.
+ *
+ * @example
+ * const row = await uow.conversations.find(userId, conversationId);
+ * const conversation = row && toConversation(row, new Date(uow.now.getTime() - convo.lifecycle.inactivityMs));
+ */
 export function toConversation(row: ConversationFields, activeSince: Date): Conversation {
   const status: ConversationStatus = row.closedAt ? "closed" : row.updatedAt > activeSince ? "active" : "inactive";
   return {
@@ -104,7 +104,13 @@ export interface ConversationDetail extends Conversation {
 
 const date = (value: unknown) => (value == null ? null : value instanceof Date ? value : new Date(String(value)));
 
-/** The `ConversationFields` of a raw row selected with `CONVERSATION_FIELDS`. */
+/**
+ * The `ConversationFields` of a raw row selected with `CONVERSATION_FIELDS`.
+ *
+ * @example
+ * const rows = await queryText<Record<string, unknown>>(db, `SELECT ${CONVERSATION_FIELDS} FROM conversations WHERE user_id = $1`, [userId]);
+ * const conversations = rows.map(conversationFieldsFromRaw);
+ */
 export const conversationFieldsFromRaw = (c: Record<string, unknown>): ConversationFields => ({
   userId: c.user_id as string,
   id: c.id as string,

@@ -68,6 +68,8 @@ interface DriverClient {
   query(text: string | { name: string; text: string; values: unknown[] }, params?: unknown[]): Promise<{ rows: unknown[] }>;
   /** PGlite's (and its transaction's); pg clients have none. */
   exec?: unknown;
+  /** Convo's PGlite driver's prepared path (db/pglite-driver.ts). */
+  queryPrepared?: (text: string, params: unknown[]) => Promise<{ rows: unknown[] }>;
 }
 
 /** Prepared-statement names by statement text; see `queryText`. */
@@ -96,8 +98,8 @@ function statementName(text: string): string | undefined {
  * (measured: 16 writers went from ~2,200 to ~3,900 appends/s). So `text` must be a
  * constant — values go in `params`, never into the text — and should name its columns
  * rather than `SELECT *`, so a column added by a later migration cannot change the
- * result type of a statement prepared before it. PGlite runs in-process and has no
- * statement cache to gain from.
+ * result type of a statement prepared before it. On PGlite the statement is prepared
+ * once per instance too (`queryPrepared` in db/pglite-driver.ts), for the same reason.
  *
  * @example
  * const rows = await queryText<{ seq: number }>(uow.db, "SELECT seq FROM messages WHERE user_id = $1", [userId]);
@@ -106,6 +108,7 @@ export async function queryText<T>(db: Db, text: string, params: unknown[]): Pro
   // Drizzle keeps the client on its session (PgDatabase.session.client), for the pool
   // and for a transaction alike; pinned drizzle-orm 0.45.
   const client = (db as unknown as { session: { client: DriverClient } }).session.client;
+  if (client.queryPrepared) return (await client.queryPrepared(text, params)).rows as T[];
   const name = client.exec === undefined ? statementName(text) : undefined;
   const result = name === undefined ? await client.query(text, params) : await client.query({ name, text, values: params });
   return result.rows as T[];

@@ -50,7 +50,7 @@ export async function openPglite(options: PgliteEngineOptions): Promise<Engine> 
     release?.();
     throw error;
   }
-  const db = drizzle({ client: driverClient(client), schema }) as unknown as Db;
+  const db = drizzle({ client: driverClient(client, schemaName), schema }) as unknown as Db;
   try {
     await client.exec(`CREATE SCHEMA IF NOT EXISTS "${schemaName}"; SET search_path TO "${schemaName}"; SET TIME ZONE 'UTC';`);
     await migrate(drizzle({ client }), {
