@@ -14,5 +14,8 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     reporters: ["default"],
+    // Every response is checked strictly against its route's schema in the tests
+    // (production only serialises; packages/server/src/serializer.ts).
+    env: { CONVO_VALIDATE_RESPONSES: "true" },
   },
 });

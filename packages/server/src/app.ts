@@ -16,7 +16,7 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from "fastify";
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { TokenVerifier } from "./auth/tokens.js";
 import { chatRoutes } from "./chat/routes.js";
 import { StreamTokens } from "./chat/stream-tokens.js";
@@ -36,6 +36,7 @@ import { stateRoutes } from "./routes/state.js";
 import type { App } from "./routes/types.js";
 import { userRoutes } from "./routes/users.js";
 import { webhookRoutes } from "./routes/webhooks.js";
+import { responseSerializer } from "./serializer.js";
 import { SseRegistry } from "./sse.js";
 import { StreamLimiter } from "./stream-limits.js";
 
@@ -63,6 +64,11 @@ export interface AppOptions {
   idleTimeoutMs?: number;
   /** Pino logger options, or false for none. */
   logger?: FastifyServerOptions["logger"];
+  /**
+   * Check every response strictly against its route's schema (default false: see
+   * serializer.ts). The test suites turn it on (`CONVO_VALIDATE_RESPONSES=true`).
+   */
+  validateResponses?: boolean;
   /** Log every request and response (default false: see `ServerConfig.logRequests`). */
   logRequests?: boolean;
   metrics?: Metrics;
@@ -129,7 +135,12 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(
+    responseSerializer({
+      // Tests build apps directly as well as through startServer: the variable reaches both.
+      validate: options.validateResponses ?? process.env.CONVO_VALIDATE_RESPONSES === "true",
+    }),
+  );
   // A browser opening one of the web app's own routes (`/c/<id>`) gets the app.
   let serveApp = false;
   registerErrorHandler(app, {

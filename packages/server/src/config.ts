@@ -59,6 +59,11 @@ export interface ServerConfig {
    * warnings and failed requests are logged either way.
    */
   logRequests?: boolean;
+  /**
+   * Check every response strictly against its schema (`CONVO_VALIDATE_RESPONSES=true`;
+   * off by default, on in the test suites: see serializer.ts).
+   */
+  validateResponses?: boolean;
   /** Background runs on this node (defaults in docs/runs.md). */
   runs?: {
     nodeId?: string;
@@ -125,6 +130,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     logLevel: env.CONVO_LOG_LEVEL || "info",
     telegram: telegramFromEnv(env),
     logRequests: env.CONVO_LOG_REQUESTS === "true" || env.CONVO_LOG_REQUESTS === "1",
+    validateResponses: env.CONVO_VALIDATE_RESPONSES === "true" || env.CONVO_VALIDATE_RESPONSES === "1",
     runs: {
       nodeId: env.CONVO_NODE_ID || undefined,
       maxRunsPerNode: optionalInt(env.CONVO_MAX_RUNS_PER_NODE),

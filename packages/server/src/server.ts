@@ -132,6 +132,7 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
     convo,
     logger,
     logRequests: config.logRequests,
+    validateResponses: config.validateResponses,
     bodyLimit: config.bodyLimit,
     jwtSecret: config.jwtSecret,
     streamTokenSecret: config.streamTokenSecret,
