@@ -171,7 +171,7 @@ export class RunExecutor {
         const stored = await store.statement((uow) =>
           uow.runs.appendEvents(run.userId, run.id, events, uow.now, undefined, { relaxed: relaxed && !uow.inTransaction }),
         );
-        if (stored) void bus.publishQuietly([this.#notice(run, stored.lastSeq, events[events.length - 1]!.type)]);
+        if (stored) bus.enqueue(this.#notice(run, stored.lastSeq, events[events.length - 1]!.type));
         return stored !== undefined;
       },
       onStop: (reason) => {
@@ -427,10 +427,8 @@ export class RunExecutor {
         throw error;
       });
     if (!committed) return;
-    await this.deps.bus.publishQuietly([
-      this.#notice(run, committed.seq, "done"),
-      { kind: "message", userId: run.userId, conversationId: run.conversationId, seq: committed.messageSeq },
-    ]);
+    this.deps.bus.enqueue(this.#notice(run, committed.seq, "done"));
+    this.deps.bus.enqueue({ kind: "message", userId: run.userId, conversationId: run.conversationId, seq: committed.messageSeq });
   }
 
   /** Stores the terminal `cancelled` or `error` event with the run's final fields; no message. */
@@ -439,7 +437,7 @@ export class RunExecutor {
       const stored = await this.deps.store.statement((uow) =>
         uow.runs.finish(run.userId, run.id, [...rest, terminal], finish, uow.now),
       );
-      if (stored) await this.deps.bus.publishQuietly([this.#notice(run, stored.lastSeq, terminal.type)]);
+      if (stored) this.deps.bus.enqueue(this.#notice(run, stored.lastSeq, terminal.type));
     } catch (error) {
       // Nothing more can be done here: the lease stops being renewed, so the sweep
       // ends the run as interrupted.

@@ -48,6 +48,11 @@ export interface MessageNotice {
 }
 
 export type Notice = RunEventNotice | RunCancelNotice | MessageNotice;
+
+/** The longest a run notice (start, events, end) waits to be batched with others. */
+const RUN_NOTICE_DELAY_MS = 5;
+/** The longest a message notice waits to be batched with others. */
+const MESSAGE_NOTICE_DELAY_MS = 25;
 type Listener = (notice: Notice) => void;
 
 /**
@@ -146,24 +151,44 @@ export class RunEventBus {
     return this.publish(notices).catch((error) => this.onError(error, { source: "notify" }));
   }
 
-  /** Message notices waiting for the next batch, the newest per conversation. */
-  #queued = new Map<string, MessageNotice>();
+  /** Notices waiting for the next batch: the newest per run and per conversation. */
+  #queued = new Map<string, Notice>();
   #flushing: NodeJS.Timeout | undefined;
+  /** When the scheduled batch goes out (performance.now()). */
+  #due = Number.POSITIVE_INFINITY;
 
   /**
-   * Publishes "messages up to `seq` are stored" within `delayMs`, together with
-   * whatever else was queued meanwhile: one NOTIFY statement for a burst of appends,
-   * and one notice per conversation (the newest seq; a follower reads every message
-   * after the last it has). Each NOTIFY costs a statement, a pooled connection and a
-   * cluster-wide lock: sent every 5 ms it cost a busy writer up to a third of its CPU
-   * per append (docs/performance.md), so messages are announced at most every 25 ms.
+   * Publishes `notice` within `delayMs`, together with whatever else was queued
+   * meanwhile: one NOTIFY statement per batch, and one notice per run and per
+   * conversation (the newest seq: a woken reader reads everything after what it has).
+   * Each NOTIFY costs a statement, a pooled connection and a cluster-wide lock; sent one
+   * by one, a run's notices (its start, its events, its answer) were two and a half
+   * statements per run and a message's a third of a busy writer's CPU per append
+   * (docs/performance.md). Run notices wait at most 5 ms (a token reaches its followers
+   * in time), message notices 25 ms. A cancellation is never merged with another notice.
    */
-  enqueue(notice: MessageNotice, delayMs = 25): void {
+  enqueue(notice: Notice, delayMs = notice.kind === "message" ? MESSAGE_NOTICE_DELAY_MS : RUN_NOTICE_DELAY_MS): void {
     if (this.#closed) return;
-    const queued = this.#queued.get(notice.conversationId);
-    if (!queued || queued.seq < notice.seq) this.#queued.set(notice.conversationId, notice);
-    this.#flushing ??= setTimeout(() => {
+    const key =
+      notice.kind === "message"
+        ? `m:${notice.conversationId}`
+        : notice.kind === "run"
+          ? `r:${notice.runId}`
+          : `c:${notice.runId}`;
+    const queued = this.#queued.get(key);
+    const newer = !queued || !("seq" in queued) || !("seq" in notice) || queued.seq < notice.seq;
+    if (newer) {
+      // Re-inserted, so the batch keeps the order in which the newest notices came.
+      this.#queued.delete(key);
+      this.#queued.set(key, notice);
+    }
+    const due = performance.now() + delayMs;
+    if (due >= this.#due) return;
+    if (this.#flushing) clearTimeout(this.#flushing);
+    this.#due = due;
+    this.#flushing = setTimeout(() => {
       this.#flushing = undefined;
+      this.#due = Number.POSITIVE_INFINITY;
       void this.publishQuietly(this.#takeQueued());
     }, delayMs);
   }
@@ -179,6 +204,7 @@ export class RunEventBus {
     if (this.#flushing) {
       clearTimeout(this.#flushing);
       this.#flushing = undefined;
+      this.#due = Number.POSITIVE_INFINITY;
       await this.publishQuietly(this.#takeQueued());
     }
     this.#closed = true;

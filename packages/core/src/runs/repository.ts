@@ -5,7 +5,7 @@
  * nothing is ever stored after a run's terminal event.
  */
 import { and, asc, eq, gt, sql } from "drizzle-orm";
-import { type Db, queryRows } from "../db/engine.js";
+import { type Db, queryRows, queryText } from "../db/engine.js";
 import { runEvents, runs } from "../db/schema.js";
 import type { AppendedEvents, NewRunEvent, RunEventRow, RunFinish, RunRow } from "./types.js";
 
@@ -64,6 +64,33 @@ const fromRaw = (r: RawRun): RunRow => ({
 const r = runs;
 const e = runEvents;
 
+const RUN_FIELDS =
+  "user_id, id, conversation_id, status, user_message_id, assistant_message_id, model, final_response, input_tokens, " +
+  "output_tokens, total_tokens, processing_time_ms, error, options, last_event_seq, node_id, lease_expires_at, " +
+  "cancel_requested_at, created_at, updated_at, finished_at";
+
+// Plain text on the driver (prepared, see queryText): every run start runs it. The
+// per-user count sees concurrent starts of the same user because the caller locked the
+// user's row in an earlier statement (each statement takes a fresh snapshot). The
+// one-running-run-per-conversation rule is the partial unique index; ON CONFLICT turns
+// a second start into "nothing inserted" instead of an aborted transaction.
+const INSERT_RUNNING = `
+WITH ins AS (
+  INSERT INTO runs (user_id, id, conversation_id, status, user_message_id, model, options, node_id,
+                    lease_expires_at, last_event_seq, created_at, updated_at)
+  SELECT $1::uuid, gen_random_uuid(), $2::uuid, 'running', $3::uuid, $4, $5::jsonb, $6,
+         $7::timestamptz, 1, $8::timestamptz, $8::timestamptz
+  WHERE (SELECT count(*) FROM runs WHERE user_id = $1::uuid AND status = 'running') < $9
+  ON CONFLICT (user_id, conversation_id) WHERE status = 'running' DO NOTHING
+  RETURNING ${RUN_FIELDS}
+), ev AS (
+  INSERT INTO run_events (user_id, run_id, seq, type, content, data, created_at)
+  SELECT user_id, id, 1, $10, $11::text, $12::jsonb, $8::timestamptz
+  FROM ins
+  RETURNING 1
+)
+SELECT ${RUN_FIELDS} FROM ins`;
+
 export class RunsRepository {
   constructor(private readonly db: Db) {}
 
@@ -86,33 +113,20 @@ export class RunsRepository {
     },
     first: NewRunEvent,
   ): Promise<RunRow | undefined> {
-    const now = values.now.toISOString();
-    // The per-user count sees concurrent starts of the same user because the caller
-    // locked the user's row in an earlier statement (each statement takes a fresh
-    // snapshot). The one-running-run-per-conversation rule is the partial unique
-    // index; ON CONFLICT turns a second start into "nothing inserted" instead of an
-    // aborted transaction.
-    const rows = await queryRows<RawRun>(
-      this.db,
-      sql`
-      WITH ins AS (
-        INSERT INTO ${r} (user_id, id, conversation_id, status, user_message_id, model, options, node_id,
-                          lease_expires_at, last_event_seq, created_at, updated_at)
-        SELECT ${values.userId}::uuid, gen_random_uuid(), ${values.conversationId}::uuid, 'running',
-               ${values.userMessageId}::uuid, ${values.model}, ${JSON.stringify(values.options)}::jsonb, ${values.nodeId},
-               ${values.leaseExpiresAt.toISOString()}::timestamptz, 1, ${now}::timestamptz, ${now}::timestamptz
-        WHERE (SELECT count(*) FROM ${r} WHERE user_id = ${values.userId}::uuid AND status = 'running') < ${values.maxPerUser}
-        ON CONFLICT (user_id, conversation_id) WHERE status = 'running' DO NOTHING
-        RETURNING *
-      ), ev AS (
-        INSERT INTO ${e} (user_id, run_id, seq, type, content, data, created_at)
-        SELECT user_id, id, 1, ${first.type}, ${first.content ?? null}::text, ${first.data ? JSON.stringify(first.data) : null}::jsonb,
-               ${now}::timestamptz
-        FROM ins
-        RETURNING 1
-      )
-      SELECT * FROM ins`,
-    );
+    const rows = await queryText<RawRun>(this.db, INSERT_RUNNING, [
+      values.userId,
+      values.conversationId,
+      values.userMessageId,
+      values.model,
+      JSON.stringify(values.options),
+      values.nodeId,
+      values.leaseExpiresAt,
+      values.now,
+      values.maxPerUser,
+      first.type,
+      first.content ?? null,
+      first.data ? JSON.stringify(first.data) : null,
+    ]);
     return rows[0] ? fromRaw(rows[0]) : undefined;
   }
 

@@ -316,14 +316,12 @@ export class RunsService {
         max: config.maxRunsPerUser,
       });
     }
-    uow.afterCommit(async () => {
-      // Announced before the executor can store more, so followers hear of the
-      // message and the run in the order they happened.
-      const run = { kind: "run", userId: uid, runId: row.id, conversationId: cid, seq: 1, type: "thinking" } as const;
+    uow.afterCommit(() => {
+      // Queued before the executor can store more, so followers hear of the message
+      // and the run in the order they happened (the batch keeps that order).
       // A regeneration, or an answer to a message stored before, appended nothing: only the run is news.
-      await bus.publishQuietly(
-        messageIsNew ? [{ kind: "message", userId: uid, conversationId: cid, seq: message.seq }, run] : [run],
-      );
+      if (messageIsNew) bus.enqueue({ kind: "message", userId: uid, conversationId: cid, seq: message.seq });
+      bus.enqueue({ kind: "run", userId: uid, runId: row.id, conversationId: cid, seq: 1, type: "thinking" });
       executor.launch(row, startedAt);
       leases.start();
     });

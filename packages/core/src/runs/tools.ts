@@ -3,7 +3,7 @@
  * `search_history`) and the library user's own. Tools are AI SDK tools; a factory
  * receives the run's context so a tool can act for the run's user only.
  */
-import { type ToolSet, tool } from "ai";
+import { type ToolSet, tool, zodSchema } from "ai";
 import { z } from "zod";
 import type { HistoryHit } from "../context/index.js";
 
@@ -55,13 +55,26 @@ function localTime(now: Date, timeZone: string): string {
  * });
  * const { text } = await generateText({ model, tools, stopWhen: stepCountIs(3), prompt: "Который час в Москве?" });
  */
+// The input schemas are made once per process: the AI SDK turns a schema into JSON
+// Schema once per schema object, and tools are built for every run (per-run schemas
+// cost each run start a Zod → JSON Schema conversion).
+const CURRENT_TIME_INPUT = zodSchema(
+  z.object({
+    timeZone: z.string().min(1).max(64).optional().describe("IANA time zone, e.g. Europe/Moscow; default UTC"),
+  }),
+);
+const SEARCH_HISTORY_INPUT = zodSchema(
+  z.object({
+    query: z.string().min(1).max(200).describe("Words to look for"),
+    limit: z.number().int().min(1).max(20).optional().describe("At most this many hits (default 5)"),
+  }),
+);
+
 export function builtInTools(context: RunToolContext): ToolSet {
   return {
     current_time: tool({
       description: "The current date and time, optionally in an IANA time zone such as Europe/Moscow.",
-      inputSchema: z.object({
-        timeZone: z.string().min(1).max(64).optional().describe("IANA time zone, e.g. Europe/Moscow; default UTC"),
-      }),
+      inputSchema: CURRENT_TIME_INPUT,
       execute: async ({ timeZone }) => {
         const now = context.now();
         const zone = timeZone ?? "UTC";
@@ -72,10 +85,7 @@ export function builtInTools(context: RunToolContext): ToolSet {
     search_history: tool({
       description:
         "Searches the user's own earlier conversations (messages, titles, summaries) by words — any word form, Russian or English — or emoji; best matches first.",
-      inputSchema: z.object({
-        query: z.string().min(1).max(200).describe("Words to look for"),
-        limit: z.number().int().min(1).max(20).optional().describe("At most this many hits (default 5)"),
-      }),
+      inputSchema: SEARCH_HISTORY_INPUT,
       execute: async ({ query, limit }) => {
         const hits = await context.searchHistory(query, limit ?? 5);
         return {

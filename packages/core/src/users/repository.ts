@@ -1,6 +1,6 @@
 /** SQL for users. */
 import { desc, eq, sql } from "drizzle-orm";
-import { type Db, queryRows } from "../db/engine.js";
+import { type Db, queryRows, queryText } from "../db/engine.js";
 import { users } from "../db/schema.js";
 import type { UserRow } from "./types.js";
 
@@ -60,10 +60,9 @@ export class UsersRepository {
    * cannot open two conversations.
    */
   async lock(id: string): Promise<boolean> {
-    const rows = await queryRows<Record<string, unknown>>(
-      this.db,
-      sql`SELECT 1 FROM ${users} WHERE ${users.id} = ${id} FOR NO KEY UPDATE`,
-    );
+    // Plain text on the driver (prepared, see queryText): the first statement of every
+    // run start and appendToCurrent.
+    const rows = await queryText(this.db, "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE", [id]);
     return rows.length > 0;
   }
 
