@@ -165,7 +165,10 @@ export class Convo {
     });
     this.conversations.onClosed = (userId, conversationId) => this.summaries.summarizeSoon(userId, conversationId);
     this.context = new ContextService(store, this.lifecycle, this.summaries);
-    this.search = new SearchService(store);
+    this.search = new SearchService(store, {
+      conversationsPerBatch: this.lifecycle.sweepBatchSize,
+      maxBatches: this.lifecycle.sweepMaxBatches,
+    });
     const built = createRuns({
       store,
       lifecycle: this.lifecycle,
@@ -177,7 +180,7 @@ export class Convo {
     });
     this.runs = built.runs;
     models = built.models;
-    this.sweeps = new SweepsService(store, this.lifecycle, this.runs, this.summaries);
+    this.sweeps = new SweepsService(store, this.lifecycle, this.runs, this.summaries, this.search);
     this.dialogs = new AssistantSessionsService(store);
     this.dialogAnalytics = new AssistantAnalyticsService(store);
     this.exports = new ExportService(store);

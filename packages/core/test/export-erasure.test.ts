@@ -70,6 +70,8 @@ describe.each(engines)("export and erasure on %s", (engine) => {
     await convo.webhooks.subscribe({ url: "http://127.0.0.1:9/hooks", events: ["run.completed", "conversation.closed"] });
     const me = await busyUser(convo, "me");
     const other = await busyUser(convo, "other");
+    // Their closed conversations in the search index too (3 messages each: "Привет", the run's question and answer).
+    expect(await convo.search.indexPending()).toEqual({ messages: 6, conversations: 2 });
     expect((await convo.webhooks.deliverPending()).retrying).toBe(4);
     const schema = convo.store.engine.schema;
 

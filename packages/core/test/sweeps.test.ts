@@ -59,11 +59,60 @@ describe.each(engines)("lifecycle sweeps on %s", (engine) => {
       interruptedRuns: 0,
       summariesWritten: 0,
       summaryFailures: 0,
+      searchIndexedMessages: 0,
+      searchIndexedConversations: 0,
+      searchIndexFailures: 0,
     });
     expect((await convo.conversations.summary(user.id, untitled.id)).title).toBe("21 Nov 2026");
     expect((await convo.conversations.summary(user.id, untitled.id)).titleSource).toBe("date");
     expect((await convo.conversations.summary(user.id, named.id)).title).toBe("Named");
     expect((await convo.conversations.summary(user.id, stillOpen.id)).title).toBeNull();
     expect((await convo.sweeps.runAll()).titledByDate).toBe(0);
+  });
+
+  it("indexes closed conversations for search and reports it; a failing indexer is reported and counted, the other sweeps go on", async () => {
+    const clock = testClock(new Date("2026-11-21T09:00:00Z"));
+    const sources: string[] = [];
+    const convo = await openTestConvo(engine, {
+      clock: clock.now,
+      onBackgroundError: (_error, { source }) => sources.push(source),
+    });
+    const { user } = await convo.users.create({});
+    const made: string[] = [];
+    for (const lines of [["кот", "пёс"], ["шляпа"]]) {
+      const c = await convo.conversations.create(user.id);
+      for (const content of lines) await convo.messages.append(user.id, c.id, { role: "user", content });
+      made.push(c.id);
+    }
+    clock.advance(31 * 60_000);
+    const first = await convo.sweeps.runAll(); // closes both as idle, then indexes them
+    expect(first).toMatchObject({
+      closedInactive: 2,
+      searchIndexedMessages: 3,
+      searchIndexedConversations: 2,
+      searchIndexFailures: 0,
+    });
+    expect(await rawQuery(convo, "SELECT count(*)::int AS n FROM message_search")).toEqual([{ n: 3 }]);
+    expect(await convo.sweeps.runAll()).toMatchObject({ searchIndexedMessages: 0, searchIndexedConversations: 0 });
+
+    // An index that refuses rows: the indexer fails, the failure is reported, the titles are still written.
+    await rawQuery(convo, "ALTER TABLE message_search ADD CONSTRAINT refuse_all CHECK (seq < 0) NOT VALID");
+    const c = await convo.conversations.create(user.id);
+    await convo.messages.append(user.id, c.id, { role: "user", content: "кот" });
+    await rawQuery(convo, `UPDATE conversations SET title = NULL WHERE id = '${c.id}'`);
+    await convo.conversations.close(user.id, c.id);
+    const failed = await convo.sweeps.runAll();
+    expect(failed).toMatchObject({ titledByDate: 1, searchIndexedMessages: 0, searchIndexFailures: 1 });
+    expect(sources).toEqual(["search-index"]);
+    // Search is still right: the indexed message and the unindexed one (matched on the fly).
+    const hits = (await convo.search.query(user.id, { q: "кот" })).items.filter((h) => h.kind === "message");
+    expect(hits.map((h) => h.conversationId).sort()).toEqual([made[0], c.id].sort());
+
+    await rawQuery(convo, "ALTER TABLE message_search DROP CONSTRAINT refuse_all");
+    expect(await convo.sweeps.runAll()).toMatchObject({
+      searchIndexedMessages: 1,
+      searchIndexedConversations: 1,
+      searchIndexFailures: 0,
+    });
   });
 });

@@ -196,6 +196,9 @@ describe.each(engines)("convo CLI on %s", (engine) => {
     expect(swept.code, swept.stderr).toBe(0);
     expect(swept.stdout).toMatch(/^closedInactive\s+3$/m);
     expect(swept.stdout).toMatch(/^deletedExpired\s+0$/m);
+    // The three conversations it closed, indexed for search in the same sweep.
+    expect(swept.stdout).toMatch(/^searchIndexedMessages\s+3$/m);
+    expect(swept.stdout).toMatch(/^searchIndexedConversations\s+3$/m);
 
     const revoked = await runConvo(["keys", "revoke", id, ...db.args]);
     expect(revoked.code, revoked.stderr).toBe(0);

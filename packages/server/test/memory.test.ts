@@ -39,6 +39,16 @@ describe.each(engines)("long-term memory over HTTP on %s", (engine) => {
     expect((await t.api("GET", `/v1/users/${a.id}/search?q=кот&cursor=nonsense`)).status).toBe(400);
     expect((await t.api("GET", `/v1/users/${b.id}/search?q=кот&cursor=${search.json.nextCursor}`)).status).toBe(400);
 
+    // Closed, then indexed by the server's sweep: the same message hit, now from the search
+    // index, once; the sweep's counts reach the metrics.
+    expect((await t.api("POST", `/v1/conversations/${message.conversationId}/close`, { token: tokenA })).status).toBe(200);
+    expect(await t.server.scheduler.runOnce()).toMatchObject({ searchIndexedMessages: 2, searchIndexedConversations: 1 });
+    const indexed = await t.api("GET", `/v1/users/${a.id}/search?q=${encodeURIComponent("кот")}&limit=50`, { token: tokenA });
+    expect(indexed.json.results.filter((h: { kind: string }) => h.kind === "message")).toEqual([message]);
+    expect((await t.api("GET", `/v1/users/${a.id}/search?q=${encodeURIComponent("🐱")}`)).json.results).toHaveLength(2);
+    const metrics = await t.api("GET", "/metrics", { token: null });
+    expect(metrics.text).toMatch(/convo_sweep_rows_total\{sweep="searchIndexedMessages"\} 2$/m);
+
     const context = await t.api("POST", `/v1/users/${a.id}/context`, {
       body: { tokenBudget: 30, model: "openai:gpt-4o-mini" },
       token: tokenA,
@@ -80,7 +90,13 @@ describe.each(engines)("long-term memory over HTTP on %s", (engine) => {
     expect((await t.api("DELETE", `/v1/users/${a.id}`, { token: tokenB })).status).toBe(404);
     const erased = await t.api("DELETE", `/v1/users/${a.id}`, { token: tokenA });
     expect(erased.status).toBe(200);
-    expect(erased.json.tables).toMatchObject({ users: 1, conversations: 1, messages: 10_002, conversation_totals: 1 });
+    expect(erased.json.tables).toMatchObject({
+      users: 1,
+      conversations: 1,
+      messages: 10_002,
+      message_search: 2,
+      conversation_totals: 1,
+    });
     expect(erased.json.total).toBe(Object.values(erased.json.tables as Record<string, number>).reduce((x, y) => x + y, 0));
     expect((await t.api("GET", `/v1/users/${a.id}`)).status).toBe(404);
     expect((await t.api("DELETE", `/v1/users/${a.id}`)).status).toBe(404);

@@ -24,7 +24,9 @@ export type BackgroundSource =
   /** A subscriber of notices threw. */
   | "dispatch"
   /** Writing a conversation's summary failed (it is retried by the sweep). */
-  | "summary";
+  | "summary"
+  /** The search indexer failed in a sweep (the next sweep retries). */
+  | "search-index";
 
 /** What a background failure is about. */
 export interface BackgroundContext {

@@ -13,11 +13,11 @@ export class HistoryRepository {
   /**
    * The user's messages containing `text` (case-insensitive, literal), newest first,
    * outside the conversation `excludeConversationId`. Noise is left out. Every
-   * condition starts with the user's id: nobody else's messages can match.
+   * condition includes the user's id: nobody else's messages can match.
    */
   async search(userId: string, text: string, limit: number, excludeConversationId?: string): Promise<HistoryHit[]> {
     const pattern = `%${escapeLike(text)}%`;
-    const exclude = excludeConversationId ? sql`AND m.conversation_id <> ${excludeConversationId}::uuid` : sql``;
+    const exclude = excludeConversationId ? sql`AND id <> ${excludeConversationId}::uuid` : sql``;
     const rows = await queryRows<{
       conversation_id: string;
       title: string | null;
@@ -31,7 +31,10 @@ export class HistoryRepository {
       SELECT m.conversation_id, c.title, m.seq, m.role, m.content, m.created_at
       FROM ${messages} m
       JOIN ${conversations} c ON c.user_id = m.user_id AND c.id = m.conversation_id
-      WHERE m.user_id = ${userId}::uuid AND m.noise = false AND m.content ILIKE ${pattern} ${exclude}
+      -- The message keys begin with the conversation (migration 0007): the user's rows are
+      -- read by the array of their conversations (see search/repository.ts).
+      WHERE m.conversation_id = ANY (ARRAY(SELECT id FROM ${conversations} WHERE user_id = ${userId}::uuid ${exclude}))
+        AND m.user_id = ${userId}::uuid AND m.noise = false AND m.content ILIKE ${pattern}
       ORDER BY m.created_at DESC, m.seq DESC
       LIMIT ${limit}`,
     );

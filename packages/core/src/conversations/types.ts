@@ -152,4 +152,5 @@ export const conversationFromRaw = (c: Record<string, unknown>): ConversationRow
   summaryAttempts: Number(c.summary_attempts ?? 0),
   summaryWarning: (c.summary_warning as string | null) ?? null,
   summaryAttemptedAt: date(c.summary_attempted_at),
+  searchSeq: Number(c.search_seq ?? 0),
 });

@@ -1,9 +1,11 @@
 /**
- * Convo's tables. Every table carries `user_id` and every primary and unique key
- * begins with it, so ownership checks are part of every lookup and the tables can be
- * distributed by `user_id` (Citus) without a rewrite. The two exceptions are noted
- * where they are declared: `users` (its key *is* the user id) and `api_keys`
- * (operator credentials, not user data).
+ * Convo's tables. Every table carries `user_id`, and every query filters on it, so
+ * ownership checks are part of every lookup. Primary and unique keys begin with it,
+ * except where noted: `users` (its key *is* the user id), the operator tables
+ * (`api_keys`, webhook subscriptions, server secrets: not user data), and `messages`
+ * and `message_search`, keyed by conversation (migration 0007: `user_id` first widened
+ * every entry of the append path's indexes by 16 bytes; the conversation's own key
+ * already says whose it is, and `user_id` stays as a filter on every read).
  *
  * Tables are declared without a schema qualifier: the store sets `search_path`, so one
  * database can hold several Convo schemas (tests give each test its own).
@@ -12,6 +14,7 @@ import { sql } from "drizzle-orm";
 import {
   boolean,
   check,
+  customType,
   foreignKey,
   index,
   integer,
@@ -25,6 +28,11 @@ import {
 } from "drizzle-orm/pg-core";
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+/** PostgreSQL's `tsvector`, as text (Drizzle has no built-in type for it). */
+const tsvector = customType<{ data: string }>({
+  dataType: () => "tsvector",
+});
 
 export const users = pgTable(
   "users",
@@ -84,15 +92,27 @@ export const conversations = pgTable(
     /** The last summary failure, kept as a warning until a retry succeeds. */
     summaryWarning: text("summary_warning"),
     summaryAttemptedAt: ts("summary_attempted_at"),
+    /**
+     * Highest `seq` whose message is in `message_search` (the search indexer's
+     * watermark): messages after it are matched on the fly (migration 0007).
+     */
+    searchSeq: integer("search_seq").notNull().default(0),
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.id] }),
     index("conversations_summary_pending_idx").on(t.summaryPendingAt).where(sql`${t.summaryPendingAt} IS NOT NULL`),
-    // Full-text search over titles and summaries (see messages_search_idx).
-    index("conversations_search_idx").using(
-      "gin",
-      sql`to_tsvector('russian'::regconfig, coalesce(${t.title}, '') || ' ' || coalesce(${t.summary}, ''))`,
-    ),
+    // Full-text search over titles and summaries of closed conversations only: an open
+    // conversation's row is rewritten by every append, and an entry here per append
+    // (with its to_tsvector) was most of what search cost the append path. Open
+    // conversations are few per user and matched on the fly (search/repository.ts).
+    index("conversations_search_idx")
+      .using("gin", sql`to_tsvector('russian'::regconfig, coalesce(${t.title}, '') || ' ' || coalesce(${t.summary}, ''))`)
+      .where(sql`${t.closedAt} IS NOT NULL`),
+    // The search indexer's queue: closed conversations with messages not yet in
+    // `message_search`. An append only ever rewrites open rows, which it never holds.
+    index("conversations_search_pending_idx")
+      .on(t.closedAt)
+      .where(sql`${t.closedAt} IS NOT NULL AND ${t.lastSeq} > ${t.searchSeq}`),
     uniqueIndex("conversations_external_id_key").on(t.userId, t.externalId).where(sql`${t.externalId} IS NOT NULL`),
     // Every append rewrites this row (counters, activity time), and since `updated_at`
     // is indexed the update is never HOT: every index whose predicate the row matches
@@ -117,7 +137,8 @@ export const messages = pgTable(
   "messages",
   {
     userId: uuid("user_id").notNull(),
-    id: uuid("id").notNull().defaultRandom(),
+    // Keyed by `id` alone, and unique by (conversation_id, seq): see the header.
+    id: uuid("id").primaryKey().defaultRandom(),
     conversationId: uuid("conversation_id").notNull(),
     seq: integer("seq").notNull(),
     role: text("role").notNull(),
@@ -135,15 +156,12 @@ export const messages = pgTable(
     summaryToSeq: integer("summary_to_seq"),
   },
   (t) => [
-    primaryKey({ columns: [t.userId, t.id] }),
-    // Full-text search. The \`russian\` configuration stems Cyrillic words with the
-    // Russian Snowball stemmer and ASCII words with the English one, so one vector
-    // serves both languages (docs/memory.md).
-    index("messages_search_idx").using("gin", sql`to_tsvector('russian'::regconfig, ${t.content})`),
+    // No full-text index here (migration 0007): the search index is `message_search`,
+    // written off the append path by the indexer.
     index("messages_rolling_summary_idx")
       .on(t.userId, t.conversationId, t.summaryToSeq.desc())
       .where(sql`${t.summaryToSeq} IS NOT NULL`),
-    uniqueIndex("messages_conversation_seq_key").on(t.userId, t.conversationId, t.seq),
+    uniqueIndex("messages_conversation_seq_key").on(t.conversationId, t.seq),
     uniqueIndex("messages_client_message_id_key").on(t.userId, t.clientMessageId).where(sql`${t.clientMessageId} IS NOT NULL`),
     // No foreign key to conversations (migration 0004): its check ran a lookup per
     // inserted message, while the one statement that inserts messages takes the
@@ -152,6 +170,33 @@ export const messages = pgTable(
     // `conversations_delete_messages` (AFTER DELETE ON conversations, declared in the
     // migration), which fires for every path: delete, retention sweep, user cascade.
     check("messages_role", sql`${t.role} IN ('user', 'assistant', 'system', 'tool')`),
+  ],
+);
+
+/**
+ * The full-text search index of messages, kept off the append path: the indexer
+ * (`convo.search.indexPending`, run by the sweep) copies the messages of closed
+ * conversations here, with their `to_tsvector('russian', content)`, and moves the
+ * conversation's `search_seq` in the same transaction. Noise is not copied (search
+ * leaves it out). Rows go with their conversation: the trigger
+ * `conversations_delete_messages` deletes them too. Keyed like `messages`.
+ */
+export const messageSearch = pgTable(
+  "message_search",
+  {
+    userId: uuid("user_id").notNull(),
+    conversationId: uuid("conversation_id").notNull(),
+    seq: integer("seq").notNull(),
+    messageId: uuid("message_id").notNull(),
+    /** The message's `created_at`: hits are ordered by it, so the page needs no join to rank. */
+    createdAt: ts("created_at").notNull(),
+    document: tsvector("document").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.conversationId, t.seq] }),
+    // A plain GIN: a composite (user_id, document) one would need the btree_gin
+    // extension, which is per database while Convo schemas share one (docs/memory.md).
+    index("message_search_document_idx").using("gin", t.document),
   ],
 );
 

@@ -13,6 +13,7 @@ export const ERASED_TABLES = [
   "run_events",
   "runs",
   "conversation_states",
+  "message_search",
   "messages",
   "assistant_sessions",
   "conversation_totals",

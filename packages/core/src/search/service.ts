@@ -1,11 +1,14 @@
-/** The search use case: checks the query, pages by an opaque cursor bound to the user and query. */
+/**
+ * The search use case: checks the query, pages by an opaque cursor bound to the user
+ * and query. And the indexer that fills `message_search` off the append path.
+ */
 import { createHash } from "node:crypto";
 import type { HistoryHit } from "../context/types.js";
 import { BadRequestError, ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
 import { assertText, assertUuid, intInRange } from "../validation.js";
 import type { SearchQuery } from "./repository.js";
-import type { SearchHitKind, SearchOptions, SearchPage, SearchPosition } from "./types.js";
+import type { SearchHitKind, SearchIndexOptions, SearchIndexResult, SearchOptions, SearchPage, SearchPosition } from "./types.js";
 
 /** Longest query accepted, in characters. */
 export const MAX_SEARCH_QUERY = 500;
@@ -72,7 +75,45 @@ export function snippetText(snippet: string): string {
 }
 
 export class SearchService {
-  constructor(private readonly store: Store) {}
+  readonly #indexing: Required<SearchIndexOptions>;
+
+  constructor(
+    private readonly store: Store,
+    indexing: SearchIndexOptions = {},
+  ) {
+    this.#indexing = {
+      conversationsPerBatch: intInRange("conversationsPerBatch", indexing.conversationsPerBatch, 1, 100_000, 500),
+      messagesPerBatch: intInRange("messagesPerBatch", indexing.messagesPerBatch, 1, 1_000_000, 5_000),
+      maxBatches: intInRange("maxBatches", indexing.maxBatches, 1, 100_000, 200),
+    };
+  }
+
+  /**
+   * Moves the messages of closed conversations into the search index
+   * (`message_search`), oldest close first, in bounded batches: each batch is one
+   * transaction that locks its conversations (skipping busy ones), copies their
+   * messages after `search_seq` and moves `search_seq`. Search is right before, during
+   * and after — what is not indexed yet is matched on the fly, only slower. The sweep
+   * (`convo.sweeps.runAll`) calls it; a host that runs no sweeps can call it itself.
+   *
+   * @example
+   * const { messages, conversations } = await convo.search.indexPending();
+   */
+  async indexPending(options: SearchIndexOptions = {}): Promise<SearchIndexResult> {
+    const { conversationsPerBatch, messagesPerBatch, maxBatches } = { ...this.#indexing, ...options };
+    const result: SearchIndexResult = { messages: 0, conversations: 0 };
+    for (let i = 0; i < maxBatches; i++) {
+      const done = await this.store.transaction(async (uow) => {
+        const keys = await uow.search.lockPending(conversationsPerBatch, messagesPerBatch);
+        return keys.length === 0 ? undefined : uow.search.indexLocked(keys, messagesPerBatch);
+      });
+      // Nothing due, or everything due is locked by someone else: the next pass retries.
+      if (!done) break;
+      result.messages += done.messages;
+      result.conversations += done.conversations;
+    }
+    return result;
+  }
 
   /**
    * Searches the user's own messages, conversation titles and summaries: Russian and

@@ -45,3 +45,21 @@ export interface SearchPosition {
   kind: SearchHitKind;
   id: string;
 }
+
+/** What one pass of the search indexer did (`convo.search.indexPending`). */
+export interface SearchIndexResult {
+  /** Messages written to the search index. */
+  messages: number;
+  /** Conversations whose messages are now all in the index. */
+  conversations: number;
+}
+
+/** How much one pass of the search indexer does. */
+export interface SearchIndexOptions {
+  /** Closed conversations considered per batch (default 500). */
+  conversationsPerBatch?: number;
+  /** Message seqs indexed per batch, at most; one statement writes them (default 5,000). */
+  messagesPerBatch?: number;
+  /** Batches per pass (default 200), so one pass is bounded in time. */
+  maxBatches?: number;
+}

@@ -6,11 +6,12 @@
  */
 import type { LifecycleConfig } from "../config.js";
 import type { Store } from "../store.js";
-import type { ExpiredDialog, PendingSummaries, RunLeaseSweeper, SweepResult } from "./types.js";
+import type { ExpiredDialog, PendingSearchIndex, PendingSummaries, RunLeaseSweeper, SweepResult } from "./types.js";
 
 /**
  * The lifecycle sweeps (`convo.sweeps`): close idle conversations, abandon idle
- * dialogs, delete expired ones, backfill titles, end runs whose node died. The server
+ * dialogs, delete expired ones, backfill titles, end runs whose node died, write due
+ * summaries, index closed conversations for search. The server
  * runs them on a timer; a library host calls `runAll` about once a minute.
  *
  * @example
@@ -22,6 +23,7 @@ export class SweepsService {
     private readonly lifecycle: LifecycleConfig,
     private readonly runs?: RunLeaseSweeper,
     private readonly summaries?: PendingSummaries,
+    private readonly search?: PendingSearchIndex,
   ) {}
 
   async #batches(run: (batch: number) => Promise<number>): Promise<number> {
@@ -80,8 +82,25 @@ export class SweepsService {
   }
 
   /**
+   * Indexes closed conversations for search. A failure does not stop the other sweeps:
+   * it is reported as a background error (`search-index`, which the server logs and
+   * counts) and counted in the result; the next sweep retries (search stays right
+   * meanwhile, matching unindexed messages on the fly).
+   */
+  async indexSearch(): Promise<{ messages: number; conversations: number; failures: number }> {
+    if (!this.search) return { messages: 0, conversations: 0, failures: 0 };
+    try {
+      return { ...(await this.search.indexPending()), failures: 0 };
+    } catch (error) {
+      this.store.background.report(error, { source: "search-index" });
+      return { messages: 0, conversations: 0, failures: 1 };
+    }
+  }
+
+  /**
    * Runs every sweep once, in order: close conversations, abandon dialogs, delete,
-   * title, expire run leases, write the summaries closes left due.
+   * title, expire run leases, write the summaries closes left due, index the closed
+   * conversations for search (after the closes and deletes, so it indexes what they left).
    */
   async runAll(now = this.store.clock()): Promise<SweepResult> {
     const closedInactive = await this.closeInactive(now);
@@ -90,6 +109,7 @@ export class SweepsService {
     const titledByDate = await this.backfillTitles();
     const interruptedRuns = (await this.runs?.expireLeases(now)) ?? 0;
     const summaries = (await this.summaries?.runPending(now)) ?? { written: 0, failed: 0 };
+    const search = await this.indexSearch();
     return {
       closedInactive,
       abandonedDialogs,
@@ -98,6 +118,9 @@ export class SweepsService {
       interruptedRuns,
       summariesWritten: summaries.written,
       summaryFailures: summaries.failed,
+      searchIndexedMessages: search.messages,
+      searchIndexedConversations: search.conversations,
+      searchIndexFailures: search.failures,
     };
   }
 }

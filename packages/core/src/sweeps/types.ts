@@ -12,6 +12,12 @@ export interface SweepResult {
   summariesWritten: number;
   /** Summary attempts that failed (stored as warnings, retried with backoff). */
   summaryFailures: number;
+  /** Messages of closed conversations written to the search index. */
+  searchIndexedMessages: number;
+  /** Closed conversations whose messages are now all in the search index. */
+  searchIndexedConversations: number;
+  /** Search indexer passes that failed (reported as background errors; the next sweep retries). */
+  searchIndexFailures: number;
 }
 
 /** The part of the runs service the sweep uses. */
@@ -22,6 +28,11 @@ export interface RunLeaseSweeper {
 /** The part of the summaries service the sweep uses. */
 export interface PendingSummaries {
   runPending(now?: Date): Promise<{ written: number; failed: number }>;
+}
+
+/** The part of the search service the sweep uses. */
+export interface PendingSearchIndex {
+  indexPending(): Promise<{ messages: number; conversations: number }>;
 }
 
 /** A dialog abandoned after `dialogInactivityMs` without activity, and whose it was. */
