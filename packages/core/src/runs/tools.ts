@@ -43,18 +43,6 @@ function localTime(now: Date, timeZone: string): string {
   return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}:${get("second")}`;
 }
 
-/**
- * Convo's built-in tools for one run (`current_time`, `search_history`), bound to the
- * run's user. Runs get them automatically; call it to offer the same tools to a model
- * you drive yourself.
- *
- * @example
- * const tools = builtInTools({
- *   userId, conversationId, runId, now: () => new Date(),
- *   searchHistory: (query, limit) => convo.context.searchHistory(userId, query, { limit, excludeConversationId: conversationId }),
- * });
- * const { text } = await generateText({ model, tools, stopWhen: stepCountIs(3), prompt: "Который час в Москве?" });
- */
 // The input schemas are made once per process: the AI SDK turns a schema into JSON
 // Schema once per schema object, and tools are built for every run (per-run schemas
 // cost each run start a Zod → JSON Schema conversion).
@@ -70,6 +58,18 @@ const SEARCH_HISTORY_INPUT = zodSchema(
   }),
 );
 
+/**
+ * Convo's built-in tools for one run (`current_time`, `search_history`), bound to the
+ * run's user. Runs get them automatically; call it to offer the same tools to a model
+ * you drive yourself.
+ *
+ * @example
+ * const tools = builtInTools({
+ *   userId, conversationId, runId, now: () => new Date(),
+ *   searchHistory: (query, limit) => convo.context.searchHistory(userId, query, { limit, excludeConversationId: conversationId }),
+ * });
+ * const { text } = await generateText({ model, tools, stopWhen: stepCountIs(3), prompt: "Который час в Москве?" });
+ */
 export function builtInTools(context: RunToolContext): ToolSet {
   return {
     current_time: tool({
