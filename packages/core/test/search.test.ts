@@ -220,6 +220,7 @@ describe.each(engines)("the search index off the append path on %s", (engine) =>
     ]);
     expect(await messageHits(convo, user.id, "кот", 4)).toEqual(unindexed);
 
+    await expect(convo.search.indexPending({ messagesPerBatch: 0 })).rejects.toBeInstanceOf(ValidationError);
     expect(await convo.search.indexPending({ messagesPerBatch: 4 })).toEqual({ messages: 11, conversations: 3 });
     expect(await messageHits(convo, user.id, "кот", 4)).toEqual(unindexed);
 
