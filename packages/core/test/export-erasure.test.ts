@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ERASED_TABLES, NON_USER_TABLES } from "../src/erasure/index.js";
 import { type Convo, NotFoundError } from "../src/index.js";
-import { engines, openTestConvo, rawQuery } from "./support/engines.js";
+import { closeSettled, engines, openTestConvo, rawQuery } from "./support/engines.js";
 import { untilEnd } from "./support/runs.js";
 
 /** A user with a row in every table that can hold user data. */
@@ -13,7 +13,7 @@ async function busyUser(convo: Convo, name: string) {
   const { run } = await convo.runs.start(user.id, c.id, { content: "Который час?" });
   await untilEnd(convo, user.id, run.id);
   await convo.dialogs.create(user.id, { sessionId: c.id });
-  await convo.conversations.close(user.id, c.id);
+  await closeSettled(convo, user.id, c.id);
   return { userId: user.id, conversationId: c.id };
 }
 

@@ -15,6 +15,7 @@ import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { openConvo } from "../src/index.js";
 import {
+  closeSettled,
   dropSchema,
   type EngineName,
   engineOptions,
@@ -185,7 +186,7 @@ describe.each(engines)("migration 0007 on %s", (engine) => {
       const added = await convo.messages.append(U1, OPEN, { role: "assistant", content: "Займёмся котом" });
       expect(added.message.seq).toBe(3);
       expect((await convo.messages.last(U1, OPEN)).map((m) => m.seq)).toEqual([1, 2, 3]);
-      await convo.conversations.close(U1, OPEN);
+      await closeSettled(convo, U1, OPEN);
       expect(await convo.search.indexPending()).toEqual({ messages: 3, conversations: 1 });
 
       // The trigger replaced by 0007 takes the search rows with the conversation.

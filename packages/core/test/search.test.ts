@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type Convo, type SearchHit, ValidationError } from "../src/index.js";
 import { parseSearchQuery } from "../src/search/index.js";
-import { engines, openTestConvo, rawQuery, testClock } from "./support/engines.js";
+import { closeSettled, engines, openTestConvo, rawQuery, testClock } from "./support/engines.js";
 
 describe("parseSearchQuery", () => {
   it("splits words from emoji, keeping joined emoji whole", () => {
@@ -149,7 +149,7 @@ describe.each(engines)("the search index off the append path on %s", (engine) =>
     expect(open.find((h) => h.kind === "message")?.snippet).toMatch(/<mark>(кота|Котом)<\/mark>/);
     expect(await indexState(convo, c.id)).toEqual({ searchSeq: 0, lastSeq: 4, indexed: 0 });
 
-    await convo.conversations.close(user.id, c.id);
+    await closeSettled(convo, user.id, c.id);
     expect(await everyHit(convo, user.id, "кот")).toEqual(open); // closed, not indexed yet
     expect(await convo.search.indexPending()).toEqual({ messages: 3, conversations: 1 }); // the noise message stays out
     expect(await indexState(convo, c.id)).toEqual({ searchSeq: 4, lastSeq: 4, indexed: 3 });
@@ -176,7 +176,7 @@ describe.each(engines)("the search index off the append path on %s", (engine) =>
     const c = await convo.conversations.create(user.id);
     await convo.messages.append(user.id, c.id, { role: "user", content: "Первый кот" });
     await convo.messages.append(user.id, c.id, { role: "assistant", content: "Кота нарисую" });
-    await convo.conversations.close(user.id, c.id);
+    await closeSettled(convo, user.id, c.id);
     await convo.search.indexPending();
     // The close writes a summary in the background, which changes the conversation's own
     // hit; the message hits are compared, and every list is checked for doubles.
@@ -192,7 +192,7 @@ describe.each(engines)("the search index off the append path on %s", (engine) =>
     expect(mixed.map((h) => h.seq).sort()).toEqual([1, 2, 3, 4]);
     for (const old of closed) expect(mixed).toContainEqual(old);
 
-    await convo.conversations.close(user.id, c.id);
+    await closeSettled(convo, user.id, c.id);
     expect(await convo.search.indexPending()).toEqual({ messages: 2, conversations: 1 });
     expect(await indexState(convo, c.id)).toEqual({ searchSeq: 4, lastSeq: 4, indexed: 4 });
     expect(await messageHits(convo, user.id, "кот", 1)).toEqual(mixed);
@@ -205,7 +205,7 @@ describe.each(engines)("the search index off the append path on %s", (engine) =>
     for (let i = 0; i < 3; i++) {
       const c = await convo.conversations.create(user.id);
       for (let j = 0; j < 5; j++) await convo.messages.append(user.id, c.id, { role: "user", content: `кот ${i}-${j}` });
-      await convo.conversations.close(user.id, c.id);
+      await closeSettled(convo, user.id, c.id);
       ids.push(c.id);
     }
     const unindexed = await messageHits(convo, user.id, "кот", 4);
@@ -220,6 +220,7 @@ describe.each(engines)("the search index off the append path on %s", (engine) =>
     ]);
     expect(await messageHits(convo, user.id, "кот", 4)).toEqual(unindexed);
 
+    await expect(convo.search.indexPending({ messagesPerBatch: 0 })).rejects.toBeInstanceOf(ValidationError);
     expect(await convo.search.indexPending({ messagesPerBatch: 4 })).toEqual({ messages: 11, conversations: 3 });
     expect(await messageHits(convo, user.id, "кот", 4)).toEqual(unindexed);
 
@@ -240,11 +241,11 @@ describe.each(engines)("the search index off the append path on %s", (engine) =>
     for (let i = 0; i < 3; i++) {
       const c = await convo.conversations.create(user.id);
       await convo.messages.append(user.id, c.id, { role: "user", content: `кот номер ${i}` });
-      await convo.conversations.close(user.id, c.id);
+      await closeSettled(convo, user.id, c.id);
       made.push(c.id);
       clock.advance(40 * 24 * 60 * 60_000);
     }
-    await convo.conversations.close(other.userId, other.conversationId);
+    await closeSettled(convo, other.userId, other.conversationId);
     expect(await convo.search.indexPending()).toEqual({ messages: 4, conversations: 4 });
     const searchRows = async (userId: string) =>
       Number(

@@ -42,6 +42,15 @@ describe.each(engines)("long-term memory over HTTP on %s", (engine) => {
     // Closed, then indexed by the server's sweep: the same message hit, now from the search
     // index, once; the sweep's counts reach the metrics.
     expect((await t.api("POST", `/v1/conversations/${message.conversationId}/close`, { token: tokenA })).status).toBe(200);
+    // The close writes its summary in the background; the indexer skips a row held meanwhile.
+    for (let i = 0; i < 500; i++) {
+      const [row] = await rawQuery<{ pending: boolean }>(
+        t.convo,
+        `SELECT summary_pending_at IS NOT NULL AS pending FROM conversations WHERE id = '${message.conversationId}'`,
+      );
+      if (!row?.pending) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     expect(await t.server.scheduler.runOnce()).toMatchObject({ searchIndexedMessages: 2, searchIndexedConversations: 1 });
     const indexed = await t.api("GET", `/v1/users/${a.id}/search?q=${encodeURIComponent("кот")}&limit=50`, { token: tokenA });
     expect(indexed.json.results.filter((h: { kind: string }) => h.kind === "message")).toEqual([message]);

@@ -74,6 +74,21 @@ export function snippetText(snippet: string): string {
     .replace(/&amp;/g, "&");
 }
 
+/** The indexer's batch sizes, checked, with `fallback` for what is not given. */
+function indexingOptions(options: SearchIndexOptions, fallback: Required<SearchIndexOptions>): Required<SearchIndexOptions> {
+  return {
+    conversationsPerBatch: intInRange(
+      "conversationsPerBatch",
+      options.conversationsPerBatch,
+      1,
+      100_000,
+      fallback.conversationsPerBatch,
+    ),
+    messagesPerBatch: intInRange("messagesPerBatch", options.messagesPerBatch, 1, 1_000_000, fallback.messagesPerBatch),
+    maxBatches: intInRange("maxBatches", options.maxBatches, 1, 100_000, fallback.maxBatches),
+  };
+}
+
 export class SearchService {
   readonly #indexing: Required<SearchIndexOptions>;
 
@@ -81,11 +96,7 @@ export class SearchService {
     private readonly store: Store,
     indexing: SearchIndexOptions = {},
   ) {
-    this.#indexing = {
-      conversationsPerBatch: intInRange("conversationsPerBatch", indexing.conversationsPerBatch, 1, 100_000, 500),
-      messagesPerBatch: intInRange("messagesPerBatch", indexing.messagesPerBatch, 1, 1_000_000, 5_000),
-      maxBatches: intInRange("maxBatches", indexing.maxBatches, 1, 100_000, 200),
-    };
+    this.#indexing = indexingOptions(indexing, { conversationsPerBatch: 500, messagesPerBatch: 5_000, maxBatches: 200 });
   }
 
   /**
@@ -100,7 +111,7 @@ export class SearchService {
    * const { messages, conversations } = await convo.search.indexPending();
    */
   async indexPending(options: SearchIndexOptions = {}): Promise<SearchIndexResult> {
-    const { conversationsPerBatch, messagesPerBatch, maxBatches } = { ...this.#indexing, ...options };
+    const { conversationsPerBatch, messagesPerBatch, maxBatches } = indexingOptions(options, this.#indexing);
     const result: SearchIndexResult = { messages: 0, conversations: 0 };
     for (let i = 0; i < maxBatches; i++) {
       const done = await this.store.transaction(async (uow) => {

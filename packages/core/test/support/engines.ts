@@ -88,3 +88,20 @@ export async function rawQuery<T = Record<string, unknown>>(convo: Convo, text: 
   const result = (await convo.store.engine.db.execute(sql.raw(text))) as unknown as { rows: T[] };
   return result.rows;
 }
+
+/**
+ * Closes a conversation and waits for the summary its close writes in the background:
+ * sweeps that skip locked rows (the search indexer) would otherwise race that write.
+ */
+export async function closeSettled(convo: Convo, userId: string, conversationId: string): Promise<void> {
+  await convo.conversations.close(userId, conversationId);
+  for (let i = 0; i < 500; i++) {
+    const [row] = await rawQuery<{ pending: boolean }>(
+      convo,
+      `SELECT summary_pending_at IS NOT NULL AS pending FROM conversations WHERE id = '${conversationId}'`,
+    );
+    if (!row?.pending) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`the summary of conversation ${conversationId} was still pending after 5 s`);
+}
