@@ -134,19 +134,8 @@ export const conversationFieldsFromRaw = (c: Record<string, unknown>): Conversat
  * const row = rows[0] ? conversationFromRaw(rows[0]) : undefined;
  */
 export const conversationFromRaw = (c: Record<string, unknown>): ConversationRow => ({
-  userId: c.user_id as string,
-  id: c.id as string,
-  externalId: (c.external_id as string | null) ?? null,
-  title: (c.title as string | null) ?? null,
-  titleSource: (c.title_source as string | null) ?? null,
-  env: c.env as string,
-  summary: (c.summary as string | null) ?? null,
-  messageCount: Number(c.message_count),
+  ...conversationFieldsFromRaw(c),
   lastSeq: Number(c.last_seq),
-  createdAt: date(c.created_at) as Date,
-  updatedAt: date(c.updated_at) as Date,
-  closedAt: date(c.closed_at),
-  closeReason: (c.close_reason as string | null) ?? null,
   summarySeq: Number(c.summary_seq ?? 0),
   summaryPendingAt: date(c.summary_pending_at),
   summaryAttempts: Number(c.summary_attempts ?? 0),

@@ -33,16 +33,6 @@ function wrapQuery(target: { query: Query }): Query {
 
 const serialize = protocol.serialize;
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 /** A statement prepared on one PGlite instance: its name and parameter types. */
 interface Prepared {
   name: string;
@@ -85,7 +75,7 @@ function preparedRunner(client: PGlite, schema: string): (inTransaction: boolean
       const name = `convo_${all.size}`;
       // Sync ends each batch, so after an error the connection is ready again.
       const described = await client.execProtocol(
-        concat([serialize.parse({ name, text }), serialize.describe({ type: "S", name }), serialize.sync()]),
+        Buffer.concat([serialize.parse({ name, text }), serialize.describe({ type: "S", name }), serialize.sync()]),
         { syncToFs: false },
       );
       statement = { name, types: parse.parseDescribeStatementResults(described.messages) };
@@ -99,7 +89,7 @@ function preparedRunner(client: PGlite, schema: string): (inTransaction: boolean
       return serializer ? serializer(value) : String(value);
     });
     const result = await client.execProtocol(
-      concat([
+      Buffer.concat([
         serialize.bind({ statement: statement.name, values: values as string[] }),
         serialize.describe({ type: "P" }),
         serialize.execute({}),
