@@ -52,6 +52,8 @@ export class EventBuffer {
   #text = "";
   /** A delta has been taken for writing (the first one is not held back). */
   #deltaTaken = false;
+  /** When the oldest piece still pending arrived (performance.now()); it waits at most `flushIntervalMs`. */
+  #oldestAt: number | undefined;
 
   constructor(private readonly options: EventBufferOptions) {}
 
@@ -84,6 +86,7 @@ export class EventBuffer {
   event(event: NewRunEvent): void {
     this.close();
     this.#pending.push({ type: event.type, content: event.content ?? null, data: event.data ?? null, open: false });
+    this.#oldestAt ??= performance.now();
     this.#schedule(0);
   }
 
@@ -106,6 +109,7 @@ export class EventBuffer {
 
   #piece(type: "delta" | "thinking", piece: string, data: Record<string, unknown> | null): void {
     if (piece.length === 0 || this.#stopped) return;
+    this.#oldestAt ??= performance.now();
     const clean = piece.replace(NUL, REPLACEMENT);
     const last = this.#pending[this.#pending.length - 1];
     let current: Pending;
@@ -159,6 +163,7 @@ export class EventBuffer {
       taken.push({ type: p.type, content, data: p.data });
     }
     this.#pending = keep;
+    this.#oldestAt = keep.length > 0 ? performance.now() : undefined;
     return taken;
   }
 
@@ -180,11 +185,13 @@ export class EventBuffer {
     this.#writing = writing;
     await writing;
     this.#writing = undefined;
-    // What arrived meanwhile goes out with the next write.
+    // What arrived meanwhile goes out with the next write, counted from when it arrived
+    // (not from now: a piece that came early in a slow write has waited already).
     if (this.#pending.length > 0 && !this.#stopped) {
       const waiting = this.#pending.reduce((n, p) => n + (p.content?.length ?? 0), 0);
       const hasWhole = this.#pending.some((p) => !p.open);
-      this.#schedule(waiting >= this.options.flushChars || hasWhole ? 0 : this.options.flushIntervalMs);
+      const left = this.options.flushIntervalMs - (performance.now() - (this.#oldestAt ?? performance.now()));
+      this.#schedule(waiting >= this.options.flushChars || hasWhole ? 0 : Math.max(0, Math.ceil(left)));
     }
   }
 

@@ -8,6 +8,11 @@
  * Convo schemas can share a database); notices are dispatched in-process to
  * subscribers by run id and by conversation id.
  *
+ * Subscribers on the node that stored the data hear of it at once, in-process; the
+ * NOTIFY is for the other nodes (each bus marks its notices with an origin id and
+ * skips its own when they come back), so a follower on the writing node does not wait
+ * for the batch delay and a round trip through the database.
+ *
  * Notices are sent by their own statement right after the commit of the data they
  * announce, not inside that transaction: a transaction that has issued NOTIFY holds
  * a cluster-wide lock from its commit until its WAL is flushed, which serialises
@@ -15,7 +20,7 @@
  * A NOTIFY-only statement writes no WAL and holds that lock only briefly.
  */
 
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { BackgroundErrorHandler } from "../background/types.js";
 import { mapDatabaseError } from "../db/pg-errors.js";
 import type { Store } from "../store.js";
@@ -68,11 +73,14 @@ export function notifyChannel(schema: string): string {
   return name.length <= 63 ? name : `convo_${createHash("md5").update(schema).digest("hex")}`;
 }
 
-function parseNotice(payload: string): Notice | undefined {
+/** A notice on the wire: `o` is the origin, the id of the bus that sent it. */
+type WireNotice = Notice & { o?: string };
+
+function parseNotice(payload: string): WireNotice | undefined {
   try {
-    const value = JSON.parse(payload) as Partial<Notice> | null;
+    const value = JSON.parse(payload) as Partial<WireNotice> | null;
     if (!value || typeof value !== "object" || typeof value.conversationId !== "string") return undefined;
-    if (value.kind === "run" || value.kind === "cancel" || value.kind === "message") return value as Notice;
+    if (value.kind === "run" || value.kind === "cancel" || value.kind === "message") return value as WireNotice;
   } catch {
     // Not ours (someone else NOTIFYing on the channel): ignored.
   }
@@ -95,6 +103,8 @@ function parseNotice(payload: string): Notice | undefined {
  */
 export class RunEventBus {
   readonly channel: string;
+  /** Marks this bus's notices, so it skips them when the NOTIFY comes back. */
+  readonly #origin = randomBytes(6).toString("base64url");
   readonly #byRun = new Map<string, Set<Listener>>();
   readonly #byConversation = new Map<string, Set<Listener>>();
   #listening: Promise<() => Promise<void>> | undefined;
@@ -114,7 +124,7 @@ export class RunEventBus {
    */
   async ready(): Promise<void> {
     if (this.#closed) throw new Error("the run event bus is closed");
-    this.#listening ??= this.store.engine.listen(this.channel, (payload) => this.#dispatch(payload));
+    this.#listening ??= this.store.engine.listen(this.channel, (payload) => this.#receive(payload));
     try {
       await this.#listening;
     } catch (error) {
@@ -133,22 +143,32 @@ export class RunEventBus {
     return this.#add(this.#byConversation, conversationId, fn);
   }
 
-  /** Sends notices (one statement). Call it after the data they announce has committed. */
+  /**
+   * Tells this node's subscribers at once and the other nodes by one NOTIFY statement.
+   * Call it after the data the notices announce has committed.
+   */
   async publish(notices: Notice[]): Promise<void> {
+    if (notices.length === 0 || this.#closed) return;
+    for (const notice of notices) this.#dispatch(notice);
+    await this.#send(notices);
+  }
+
+  /** Like `publish`, but a failed NOTIFY goes to the background error handler: the data is stored either way. */
+  publishQuietly(notices: Notice[]): Promise<void> {
+    return this.publish(notices).catch((error) => this.onError(error, { source: "notify" }));
+  }
+
+  /** The NOTIFY for the other nodes (this one has heard already). */
+  async #send(notices: Notice[]): Promise<void> {
     if (notices.length === 0 || this.#closed) return;
     try {
       await this.store.engine.notify(
         this.channel,
-        notices.map((n) => JSON.stringify(n)),
+        notices.map((n) => JSON.stringify({ ...n, o: this.#origin })),
       );
     } catch (error) {
       throw mapDatabaseError(error);
     }
-  }
-
-  /** Like `publish`, but a failure goes to the background error handler: the data is stored either way. */
-  publishQuietly(notices: Notice[]): Promise<void> {
-    return this.publish(notices).catch((error) => this.onError(error, { source: "notify" }));
   }
 
   /** Notices waiting for the next batch: the newest per run and per conversation. */
@@ -164,11 +184,13 @@ export class RunEventBus {
    * Each NOTIFY costs a statement, a pooled connection and a cluster-wide lock; sent one
    * by one, a run's notices (its start, its events, its answer) were two and a half
    * statements per run and a message's a third of a busy writer's CPU per append
-   * (docs/performance.md). Run notices wait at most 5 ms (a token reaches its followers
-   * in time), message notices 25 ms. A cancellation is never merged with another notice.
+   * (docs/performance.md). Run notices wait at most 5 ms, message notices 25 ms; this
+   * node's own subscribers are told at once. A cancellation is never merged with
+   * another notice.
    */
   enqueue(notice: Notice, delayMs = notice.kind === "message" ? MESSAGE_NOTICE_DELAY_MS : RUN_NOTICE_DELAY_MS): void {
     if (this.#closed) return;
+    this.#dispatch(notice);
     const key =
       notice.kind === "message"
         ? `m:${notice.conversationId}`
@@ -189,8 +211,12 @@ export class RunEventBus {
     this.#flushing = setTimeout(() => {
       this.#flushing = undefined;
       this.#due = Number.POSITIVE_INFINITY;
-      void this.publishQuietly(this.#takeQueued());
+      void this.#sendQuietly(this.#takeQueued());
     }, delayMs);
+  }
+
+  #sendQuietly(notices: Notice[]): Promise<void> {
+    return this.#send(notices).catch((error) => this.onError(error, { source: "notify" }));
   }
 
   #takeQueued(): Notice[] {
@@ -205,7 +231,7 @@ export class RunEventBus {
       clearTimeout(this.#flushing);
       this.#flushing = undefined;
       this.#due = Number.POSITIVE_INFINITY;
-      await this.publishQuietly(this.#takeQueued());
+      await this.#sendQuietly(this.#takeQueued());
     }
     this.#closed = true;
     const listening = this.#listening;
@@ -229,9 +255,15 @@ export class RunEventBus {
     };
   }
 
-  #dispatch(payload: string): void {
+  /** A NOTIFY from any node, this one's included (skipped: its subscribers have heard). */
+  #receive(payload: string): void {
     const notice = parseNotice(payload);
-    if (!notice) return;
+    if (!notice || notice.o === this.#origin) return;
+    const { o: _origin, ...rest } = notice;
+    this.#dispatch(rest as Notice);
+  }
+
+  #dispatch(notice: Notice): void {
     const targets = [
       ...("runId" in notice ? (this.#byRun.get(notice.runId) ?? []) : []),
       ...(this.#byConversation.get(notice.conversationId) ?? []),
