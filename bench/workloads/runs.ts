@@ -37,6 +37,8 @@ async function setUp(engine: EngineName): Promise<Setup> {
   let gate: Promise<void> = Promise.resolve();
   const models = {
     "bench-fast": benchModel({ tokens: 1, intervalMs: 0 }),
+    // An answer of 10 tokens over 180 ms: the runs started before a start still stream.
+    "bench-answer": benchModel({ tokens: 10, intervalMs: 20 }),
     "bench-stream": benchModel({ tokens: 50, intervalMs: 20, gate: () => gate }),
     "bench-gated": benchModel({ tokens: 100, intervalMs: 20, gate: () => gate }),
   };
@@ -96,6 +98,11 @@ async function waitFinished(convo: Convo, userId: string, runId: string): Promis
   }
 }
 
+/** Waits until no run executes on this node (the next measure starts on a quiet engine). */
+async function settle(convo: Convo): Promise<void> {
+  for (let i = 0; i < 3000 && convo.runs.stats.executing > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 async function openStreams(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const match = /^convo_sse_streams_open (\d+)/m.exec(text);
@@ -115,6 +122,7 @@ const latencyStats = (latencies: number[]): Stats => {
 
 interface EngineResult {
   startLibrary: Stats;
+  startBurst: Stats;
   startHttp: Stats;
   token: Stats;
   followers: { n: number; stats: Stats; ended: number; max: number }[];
@@ -126,28 +134,45 @@ async function measureEngine(engine: EngineName, quick: boolean): Promise<Engine
   try {
     const { user } = await convo.users.create({ externalId: "bench-runs" });
     const starts = quick ? 50 : 300;
-    // W4a: each start in a conversation of its own (one running run per conversation).
-    const forLibrary = await conversations(convo, user.id, starts + 20);
-    const forHttp = await conversations(convo, user.id, starts + 20);
-    await runOps(0, 20, 1, (i) =>
-      convo.runs.start(user.id, forLibrary[starts + i]!, { content: "warm-up", model: "bench-fast" }),
-    );
-    const startLibrary = summarize(
-      await runOps(0, starts, 1, (i) => convo.runs.start(user.id, forLibrary[i]!, { content: "Привет", model: "bench-fast" })),
-    );
+    // W4a (issue 10): each start by a different user, in a conversation of its own, while
+    // the runs started before it still stream their answers (10 tokens over 180 ms).
+    const startsFor = async (n: number) => {
+      const out: { userId: string; conversationId: string }[] = [];
+      for (let i = 0; i < n; i++) {
+        const { user: starter } = await convo.users.create({ externalId: `bench-start-${randomBytes(6).toString("hex")}` });
+        out.push({ userId: starter.id, conversationId: (await convo.conversations.create(starter.id)).id });
+      }
+      return out;
+    };
+    const forLibrary = await startsFor(starts + 20);
+    const forHttp = await startsFor(starts + 20);
+    const startIn = (target: { userId: string; conversationId: string }, model: string) =>
+      convo.runs.start(target.userId, target.conversationId, { content: "Привет", model });
+    await runOps(0, 20, 1, (i) => startIn(forLibrary[starts + i]!, "bench-answer"));
+    const startLibrary = summarize(await runOps(0, starts, 1, (i) => startIn(forLibrary[i]!, "bench-answer")));
     progress(`${engineLabel[engine]} start (library): p50 ${ms(startLibrary.p50)} p99 ${ms(startLibrary.p99)}`);
+    await settle(convo);
+    // The same with one-token answers from one user: each run's whole work (context, model,
+    // answer) lands right on top of the next start.
+    const burst = await conversations(convo, user.id, starts);
+    const startBurst = summarize(
+      await runOps(0, starts, 1, (i) => convo.runs.start(user.id, burst[i]!, { content: "Привет", model: "bench-fast" })),
+    );
+    progress(`${engineLabel[engine]} start (library, one-token runs): p50 ${ms(startBurst.p50)} p99 ${ms(startBurst.p99)}`);
+    await settle(convo);
     const client = jsonClient(server.url, 4);
-    const post = (conversationId: string) =>
+    const post = (target: { userId: string; conversationId: string }) =>
       client.request(
         "POST",
-        `/v1/conversations/${conversationId}/runs`,
-        { content: "Привет", model: "bench-fast" },
-        { "x-convo-user-id": user.id },
+        `/v1/conversations/${target.conversationId}/runs`,
+        { content: "Привет", model: "bench-answer" },
+        { "x-convo-user-id": target.userId },
       );
     await runOps(0, 20, 1, (i) => post(forHttp[starts + i]!));
     const startHttp = summarize(await runOps(0, starts, 1, (i) => post(forHttp[i]!)));
     client.close();
     progress(`${engineLabel[engine]} start (HTTP): p50 ${ms(startHttp.p50)} p99 ${ms(startHttp.p99)}`);
+    await settle(convo);
 
     // W4b: token → SSE client, one follower, runs of 50 tokens 20 ms apart.
     const tokenLatencies: number[] = [];
@@ -185,7 +210,7 @@ async function measureEngine(engine: EngineName, quick: boolean): Promise<Engine
         `${engineLabel[engine]} ${n} followers: p50 ${ms(stats.p50)} p99 ${ms(stats.p99)}; ${result.ended}/${n} streams ended normally`,
       );
     }
-    return { startLibrary, startHttp, token, followers };
+    return { startLibrary, startBurst, startHttp, token, followers };
   } finally {
     await setup.close();
   }
@@ -197,6 +222,8 @@ export async function run(opts: WorkloadOptions): Promise<string> {
     "",
     "Latencies in ms. Start = the call that stores the user message, the run and its first event in one transaction",
     "(so start → first stored event is the start call itself); HTTP start is `POST /v1/conversations/:id/runs` → 202.",
+    "As in issue 10, each start is by a different user while the runs started before it still stream (answers of 10",
+    "tokens over 180 ms); the one-token row starts runs of one user whose whole work comes at once, on top of the next start.",
     "Token → client: the bench model stamps each token with its emit time; an SSE client (worker thread) records",
     "its arrival. The first delta of an answer is written at once, later ones are coalesced (flush every 50 ms), so",
     "up to 50 ms of this is the deliberate batching. Targets (issue 10): start p99 < 5 ms (library) and < 10 ms",
@@ -219,14 +246,21 @@ export async function run(opts: WorkloadOptions): Promise<string> {
             String(r.startLibrary.n),
             ms(r.startLibrary.p50),
             ms(r.startLibrary.p99),
-            `${ops(r.startLibrary.opsPerSec)} starts/s at concurrency 1`,
+            `${ops(r.startLibrary.opsPerSec)} starts/s at concurrency 1, a user each, earlier runs streaming`,
+          ],
+          [
+            "W4 start (library), one-token runs",
+            String(r.startBurst.n),
+            ms(r.startBurst.p50),
+            ms(r.startBurst.p99),
+            `${ops(r.startBurst.opsPerSec)} starts/s; one user; each run's whole work lands on the next start`,
           ],
           [
             "W4 start (HTTP 202)",
             String(r.startHttp.n),
             ms(r.startHttp.p50),
             ms(r.startHttp.p99),
-            `${ops(r.startHttp.opsPerSec)} starts/s at concurrency 1`,
+            `${ops(r.startHttp.opsPerSec)} starts/s at concurrency 1, a user each, earlier runs streaming`,
           ],
           ["W4 token → SSE client", String(r.token.n), ms(r.token.p50), ms(r.token.p99), "one follower, 50 tokens 20 ms apart"],
           ...r.followers.map((f) => [

@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { BackgroundReporter } from "./background/reporter.js";
 import type { BackgroundErrorHandler } from "./background/types.js";
-import { HistoryRepository } from "./context/index.js";
+import { ContextSnapshotRepository, HistoryRepository } from "./context/index.js";
 import { ConversationsRepository } from "./conversations/index.js";
 import type { Db, Engine } from "./db/engine.js";
 import { mapDatabaseError } from "./db/pg-errors.js";
@@ -77,6 +77,9 @@ export class UnitOfWork {
   }
   get history() {
     return new HistoryRepository(this.db);
+  }
+  get contextSnapshot() {
+    return new ContextSnapshotRepository(this.db);
   }
   get search() {
     return new SearchRepository(this.db);

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { EventBuffer } from "../src/runs/event-buffer.js";
-import { type Notice, RunEventBus } from "../src/runs/notifier.js";
+import { RunEventBus, type RunEventNotice } from "../src/runs/notifier.js";
 import type { NewRunEvent } from "../src/runs/types.js";
 import { engines, openTestConvo } from "./support/engines.js";
 
-const notice = (seq: number): Notice => ({
+const notice = (seq: number): RunEventNotice => ({
   kind: "run",
   userId: "00000000-0000-4000-8000-000000000001",
   runId: "00000000-0000-4000-8000-000000000002",
@@ -26,8 +26,8 @@ describe.each(engines)("run notices on %s", (engine) => {
     try {
       const heardHere: number[] = [];
       const heardThere: number[] = [];
-      here.onRun(notice(0).runId as string, (n) => heardHere.push((n as { seq: number }).seq));
-      there.onRun(notice(0).runId as string, (n) => heardThere.push((n as { seq: number }).seq));
+      here.onRun(notice(0).runId, (n) => heardHere.push((n as { seq: number }).seq));
+      there.onRun(notice(0).runId, (n) => heardThere.push((n as { seq: number }).seq));
       await here.ready();
       await there.ready();
 

@@ -218,6 +218,45 @@ describe.each(engines)("runs on %s", (engine) => {
     await untilEnd(convo, second.userId, run2.id);
   });
 
+  it("keeps the per-user limit exact under concurrent starts, with and without a clientMessageId", async () => {
+    const hold = gate();
+    const model = scriptedModel([hold.promise, ...textParts(["ok"])]);
+    const convo = await openTestConvo(engine, withModels({ model }, { maxRunsPerUser: 3, maxRunsPerNode: 100 }));
+    const { userId } = await userWithConversation(convo);
+    const targets = await Promise.all(Array.from({ length: 12 }, () => convo.conversations.create(userId)));
+    const results = await Promise.allSettled(
+      targets.map((c, i) =>
+        convo.runs.start(userId, c.id, { content: `m${i}`, ...(i % 2 === 0 ? { clientMessageId: `client-${i}` } : {}) }),
+      ),
+    );
+    const started = results.filter((r) => r.status === "fulfilled");
+    expect(started).toHaveLength(3);
+    for (const r of results) {
+      if (r.status === "rejected") expect(r.reason).toMatchObject({ code: "RATE_LIMITED", details: { limit: "user", max: 3 } });
+    }
+    // A refused start stores nothing: three user messages, three runs.
+    expect(await rawQuery(convo, "SELECT 1 FROM messages")).toHaveLength(3);
+    expect(await rawQuery(convo, "SELECT 1 FROM runs WHERE status = 'running'")).toHaveLength(3);
+    hold.open();
+    for (const r of started) await untilEnd(convo, userId, (r as PromiseFulfilledResult<{ run: { id: string } }>).value.run.id);
+  });
+
+  it("ends a run whose conversation was closed meanwhile as error CONVERSATION_CLOSED, storing no answer", async () => {
+    const hold = gate();
+    const [streamStart, textStart, ...after] = textParts(["late"]);
+    const model = scriptedModel([streamStart!, textStart!, { type: "text-delta", id: "t", delta: "early " }, hold.promise, ...after]);
+    const convo = await openTestConvo(engine, withModels({ model }));
+    const { userId, conversationId } = await userWithConversation(convo);
+    const { run } = await convo.runs.start(userId, conversationId, { content: "hi" });
+    await waitForEventType(convo, userId, run.id, ["delta"]);
+    await convo.conversations.close(userId, conversationId);
+    hold.open();
+    const events = await untilEnd(convo, userId, run.id);
+    expect(events.at(-1)).toMatchObject({ type: "error", code: "CONVERSATION_CLOSED" });
+    expect(await convo.runs.get(userId, run.id)).toMatchObject({ status: "error", assistantMessageId: null });
+    expect(await rawQuery(convo, "SELECT role FROM messages ORDER BY seq")).toEqual([{ role: "user" }]);
+  });
+
   it("refuses an unknown model or a bad input before storing anything", async () => {
     const convo = await openTestConvo(engine, { runs: { models: { env: {} } } });
     const { userId, conversationId } = await userWithConversation(convo);

@@ -5,7 +5,7 @@
  */
 import { LIMITS } from "@convo/protocol";
 import type { LifecycleConfig } from "../config.js";
-import { toConversation } from "../conversations/index.js";
+import { type ConversationFields, toConversation } from "../conversations/index.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { Store } from "../store.js";
 import type { RollingSummary } from "../summaries/types.js";
@@ -104,12 +104,34 @@ export class ContextService {
    * console.log(context.budget?.used, context.budget?.omitted.messages);
    */
   async load(userId: string, options: LoadContextOptions = {}): Promise<Context> {
+    return (await this.loadForRun(userId, options)).context;
+  }
+
+  /**
+   * `load`, plus the state of run `runId` read in the same statement (a run reads its
+   * context and checks it was not cancelled meanwhile in one round trip). `run` is
+   * undefined without `runId`, without `conversationId`, or when the run is not the user's.
+   *
+   * @internal
+   * @example
+   * const { context, run } = await convo.context.loadForRun(userId, { conversationId }, runId);
+   * if (run?.cancelRequested) return;
+   */
+  async loadForRun(
+    userId: string,
+    options: LoadContextOptions = {},
+    runId?: string,
+  ): Promise<{ context: Context; run: { status: string; cancelRequested: boolean } | undefined }> {
     const budget =
       options.tokenBudget === undefined ? undefined : intInRange("tokenBudget", options.tokenBudget, 1, 10_000_000, 0);
     const model = options.model === undefined ? undefined : assertText("model", options.model, { max: 200 });
-    const base = await this.#load(userId, { ...options, historyLimit: options.historyLimit ?? (budget ? 200 : 20) });
-    if (budget === undefined) return base;
-    return this.#fit(base, budget, model, options);
+    const { context, run } = await this.#load(
+      userId,
+      { ...options, historyLimit: options.historyLimit ?? (budget ? 200 : 20) },
+      runId,
+    );
+    if (budget === undefined) return { context, run };
+    return { context: await this.#fit(context, budget, model, options), run };
   }
 
   async #fit(base: Context, budget: number, model: string | undefined, options: LoadContextOptions): Promise<Context> {
@@ -183,33 +205,26 @@ export class ContextService {
     };
   }
 
-  async #load(userId: string, options: LoadContextOptions): Promise<Context> {
+  async #load(
+    userId: string,
+    options: LoadContextOptions,
+    runId?: string,
+  ): Promise<{ context: Context; run: { status: string; cancelRequested: boolean } | undefined }> {
     const uid = assertUuid("userId", userId);
     const conversationId =
       options.conversationId === undefined ? undefined : assertUuid("conversationId", options.conversationId);
+    const rid = runId === undefined ? null : assertUuid("runId", runId);
     const historyLimit = intInRange("historyLimit", options.historyLimit, 0, LIMITS.historyLimit, 20);
     const sessionsLimit = intInRange("sessionsLimit", options.sessionsLimit, 0, LIMITS.sessionsLimit, 3);
     const given = checkHistory(options.history);
     return this.store.read(async (uow) => {
       const activeSince = new Date(uow.now.getTime() - this.lifecycle.inactivityMs);
-      const user = await uow.users.find(uid);
-      if (!user) throw new NotFoundError("user", uid);
-      let current = conversationId ? await uow.conversations.find(uid, conversationId) : undefined;
-      if (conversationId && !current) throw new NotFoundError("conversation", conversationId);
-      if (!conversationId) current = await uow.conversations.findActive(uid, options.env, activeSince);
-      const stored: ContextMessage[] = current
-        ? (await uow.messages.last(uid, current.id, historyLimit, { withoutNoise: true })).map((m) => ({
-            id: m.id,
-            seq: m.seq,
-            role: m.role,
-            content: m.content,
-            parts: m.parts,
-            clientMessageId: m.clientMessageId,
-            createdAt: m.createdAt,
-          }))
-        : [];
-      const previous = sessionsLimit === 0 ? [] : await uow.conversations.recent(uid, sessionsLimit, current?.id);
-      return {
+      const build = (
+        current: ConversationFields | undefined,
+        stored: ContextMessage[],
+        previous: ConversationFields[],
+        profile: Record<string, unknown>,
+      ): Context => ({
         conversation: current ? toConversation(current, activeSince) : null,
         conversationHistory: mergeHistory(stored, given, historyLimit),
         sessionHistory: previous.map((row) => {
@@ -224,8 +239,34 @@ export class ContextService {
             summary: c.summary,
           };
         }),
-        userProfile: user.profile,
-      };
+        userProfile: profile,
+      });
+      if (conversationId) {
+        // The common case (every run): one statement.
+        const snapshot = await uow.contextSnapshot.read(uid, conversationId, historyLimit, sessionsLimit, rid);
+        if (!snapshot) throw new NotFoundError("user", uid);
+        if (!snapshot.conversation) throw new NotFoundError("conversation", conversationId);
+        return {
+          context: build(snapshot.conversation, snapshot.messages, snapshot.previous, snapshot.profile),
+          run: snapshot.run,
+        };
+      }
+      const user = await uow.users.find(uid);
+      if (!user) throw new NotFoundError("user", uid);
+      const current = await uow.conversations.findActive(uid, options.env, activeSince);
+      const stored: ContextMessage[] = current
+        ? (await uow.messages.last(uid, current.id, historyLimit, { withoutNoise: true })).map((m) => ({
+            id: m.id,
+            seq: m.seq,
+            role: m.role,
+            content: m.content,
+            parts: m.parts,
+            clientMessageId: m.clientMessageId,
+            createdAt: m.createdAt,
+          }))
+        : [];
+      const previous = sessionsLimit === 0 ? [] : await uow.conversations.recent(uid, sessionsLimit, current?.id);
+      return { context: build(current, stored, previous, user.profile), run: undefined };
     });
   }
 

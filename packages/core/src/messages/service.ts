@@ -113,7 +113,7 @@ export class MessagesService {
     userId: string,
     conversationId: string,
     msg: MessageInput,
-    options: { withConversation?: boolean; id?: string } = {},
+    options: { withConversation?: boolean; id?: string; lockUser?: boolean } = {},
   ): Promise<AppendInResult> {
     const appended = await uow.messages.append(
       {

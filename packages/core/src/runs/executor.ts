@@ -18,14 +18,14 @@
 
 import { stepCountIs, streamText, type TextStreamPart, type ToolSet } from "ai";
 import type { BackgroundErrorHandler } from "../background/types.js";
-import { ConvoError, RunFailure, type StopReason } from "../errors.js";
+import { ConflictError, ConvoError, RunFailure, type StopReason } from "../errors.js";
 import type { Store } from "../store.js";
 import type { RunsConfig } from "./config.js";
 import { EventBuffer } from "./event-buffer.js";
 import { errorMessage, jsonSafe } from "./json-safe.js";
 import type { ModelRegistry } from "./models.js";
 import type { Notice, RunEventBus } from "./notifier.js";
-import type { RunContextLoader, RunHistorySearch, RunMessageWriter } from "./ports.js";
+import type { RunContextLoader, RunHistorySearch } from "./ports.js";
 import { buildPrompt } from "./prompt.js";
 import { type RunToolContext, type RunTools, toolsFor } from "./tools.js";
 import { isTerminal, type NewRunEvent, type RunFinish, type RunRow, type RunToolChoice, type RunUsage } from "./types.js";
@@ -38,7 +38,6 @@ export interface ExecutorDeps {
   models: ModelRegistry;
   tools?: RunTools;
   context: RunContextLoader;
-  messages: RunMessageWriter;
   history: RunHistorySearch;
   onError: BackgroundErrorHandler;
 }
@@ -162,16 +161,34 @@ export class RunExecutor {
       flushIntervalMs: config.flushIntervalMs,
       flushChars: config.flushChars,
       write: async (events) => {
-        // Intermediate events: relaxed commit on PostgreSQL (see RunsRepository.appendEvents);
+        // Intermediate events: relaxed commit on PostgreSQL (see RunsRepository.appendProgress);
         // the terminal event is written by #finish, durably. Not on PGlite: there the
         // database lives in this process, so a killed node would take events its clients
         // had already seen with it (and their seqs would be given out again); PGlite does
-        // not fsync, so an asynchronous commit would save nothing there anyway.
+        // not fsync, so an asynchronous commit would save nothing there anyway. The
+        // statement sends the other nodes' notice itself; this node's followers hear here.
         const relaxed = store.engine.kind === "postgres";
+        const type = events[events.length - 1]!.type;
+        const notice = bus.wireNotice({
+          kind: "run",
+          userId: run.userId,
+          runId: run.id,
+          conversationId: run.conversationId,
+          type,
+        });
         const stored = await store.statement((uow) =>
-          uow.runs.appendEvents(run.userId, run.id, events, uow.now, undefined, { relaxed: relaxed && !uow.inTransaction }),
+          uow.runs.appendProgress(
+            run.userId,
+            run.id,
+            events,
+            uow.now,
+            { channel: bus.channel, notice },
+            {
+              relaxed: relaxed && !uow.inTransaction,
+            },
+          ),
         );
-        if (stored) bus.enqueue(this.#notice(run, stored.lastSeq, events[events.length - 1]!.type));
+        if (stored) bus.dispatchLocal(this.#notice(run, stored.lastSeq, type));
         return stored !== undefined;
       },
       onStop: (reason) => {
@@ -199,18 +216,22 @@ export class RunExecutor {
     const { run } = active;
     const { store, config } = this.deps;
     const signal = active.controller.signal;
-    const context = await this.deps.context.load(run.userId, {
-      conversationId: run.conversationId,
-      sessionsLimit: config.sessionsLimit,
-      // With a budget the budget decides how much history goes in (up to 200 messages).
-      ...(config.contextTokenBudget === undefined
-        ? { historyLimit: config.historyLimit }
-        : { historyLimit: 200, tokenBudget: config.contextTokenBudget, model: run.model ?? this.deps.models.defaultModel }),
-    });
-    // A cancel requested before this node listened is on the row.
-    const current = await store.statement((uow) => uow.runs.find(run.userId, run.id));
+    // The context and the run's state in one statement. A cancel requested before this
+    // node listened (bus.ready, awaited before this) is on the row.
+    const { context, run: current } = await this.deps.context.loadForRun(
+      run.userId,
+      {
+        conversationId: run.conversationId,
+        sessionsLimit: config.sessionsLimit,
+        // With a budget the budget decides how much history goes in (up to 200 messages).
+        ...(config.contextTokenBudget === undefined
+          ? { historyLimit: config.historyLimit }
+          : { historyLimit: 200, tokenBudget: config.contextTokenBudget, model: run.model ?? this.deps.models.defaultModel }),
+      },
+      run.id,
+    );
     if (current?.status !== "running") this.stop(run.id, "lost");
-    else if (current.cancelRequestedAt) this.stop(run.id, "cancel");
+    else if (current.cancelRequested) this.stop(run.id, "cancel");
     if (signal.aborted) return { kind: "stopped" };
 
     const model = await this.deps.models.resolve(run.model ?? this.deps.models.defaultModel);
@@ -378,7 +399,7 @@ export class RunExecutor {
     return new RunFailure(id, "MODEL_FAILED", `the model failed: ${errorMessage(error)}${suffix}`, { cause: error });
   }
 
-  /** The `done` transaction: last deltas + done event + assistant message + final run fields. */
+  /** The `done` statement: last deltas + done event + assistant message + final run fields. */
   async #commitDone(
     active: ActiveRun,
     rest: NewRunEvent[],
@@ -388,47 +409,38 @@ export class RunExecutor {
   ): Promise<void> {
     const { run } = active;
     const model = run.model ?? this.deps.models.defaultModel;
-    const committed = await this.deps.store
-      .transaction(async (uow) => {
-        // The answer takes the run's id, so a client knows it from the start (the AI SDK's `start` chunk).
-        const { message } = await this.deps.messages.appendIn(
-          uow,
-          run.userId,
-          run.conversationId,
-          { role: "assistant", content: finalText, runId: run.id },
-          { id: run.id },
-        );
-        const done: NewRunEvent = {
-          type: "done",
-          content: finalText,
-          data: {
-            model,
-            usage: outcome.usage,
-            processingTimeMs,
-            assistantMessageId: message.id,
-            finishReason: outcome.finishReason,
-          },
-        };
-        const fields: RunFinish = {
-          status: "done",
-          finalResponse: finalText,
-          model,
-          usage: outcome.usage,
-          processingTimeMs,
-          assistantMessageId: message.id,
-        };
-        const stored = await uow.runs.finish(run.userId, run.id, [...rest, done], fields, uow.now);
-        // Ended elsewhere meanwhile: roll the assistant message back with everything else.
-        if (!stored) throw new RunEndedElsewhere();
-        return { seq: stored.lastSeq, messageSeq: message.seq };
-      })
-      .catch((error: unknown) => {
-        if (error instanceof RunEndedElsewhere) return undefined;
-        throw error;
+    // The answer takes the run's id, so a client knows it from the start (the AI SDK's `start` chunk).
+    const done: NewRunEvent = {
+      type: "done",
+      content: finalText,
+      data: {
+        model,
+        usage: outcome.usage,
+        processingTimeMs,
+        assistantMessageId: run.id,
+        finishReason: outcome.finishReason,
+      },
+    };
+    const stored = await this.deps.store.statement((uow) =>
+      uow.runs.finishWithAnswer(
+        run.userId,
+        run.id,
+        run.conversationId,
+        finalText,
+        [...rest, done],
+        { model, usage: outcome.usage, processingTimeMs },
+        uow.now,
+      ),
+    );
+    // Ended elsewhere meanwhile (cancelled, expired): nothing was stored.
+    if (stored.kind === "ended") return;
+    if (stored.kind === "closed") {
+      throw new ConflictError("CONVERSATION_CLOSED", "The conversation was closed before the answer was stored", {
+        conversationId: run.conversationId,
       });
-    if (!committed) return;
-    this.deps.bus.enqueue(this.#notice(run, committed.seq, "done"));
-    this.deps.bus.enqueue({ kind: "message", userId: run.userId, conversationId: run.conversationId, seq: committed.messageSeq });
+    }
+    this.deps.bus.enqueue(this.#notice(run, stored.lastSeq, "done"));
+    this.deps.bus.enqueue({ kind: "message", userId: run.userId, conversationId: run.conversationId, seq: stored.messageSeq });
   }
 
   /** Stores the terminal `cancelled` or `error` event with the run's final fields; no message. */
@@ -450,5 +462,3 @@ export class RunExecutor {
     }
   }
 }
-
-class RunEndedElsewhere extends Error {}

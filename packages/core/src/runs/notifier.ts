@@ -178,6 +178,25 @@ export class RunEventBus {
   #due = Number.POSITIVE_INFINITY;
 
   /**
+   * The NOTIFY payload of a run notice for a statement that sends it itself (the
+   * statement adds `seq`; see RunsRepository.appendProgress), marked as this node's.
+   * Tell this node's subscribers with `dispatchLocal` once it has committed.
+   *
+   * @example
+   * const notice = bus.wireNotice({ kind: "run", userId, runId, conversationId, type: "delta" });
+   * const stored = await store.statement((uow) => uow.runs.appendProgress(userId, runId, events, uow.now, { channel: bus.channel, notice }));
+   * if (stored) bus.dispatchLocal({ kind: "run", userId, runId, conversationId, type: "delta", seq: stored.lastSeq });
+   */
+  wireNotice(notice: Omit<RunEventNotice, "seq">): string {
+    return JSON.stringify({ ...notice, o: this.#origin });
+  }
+
+  /** Tells this node's subscribers of a notice whose NOTIFY was sent by the statement that stored its data. */
+  dispatchLocal(notice: Notice): void {
+    if (!this.#closed) this.#dispatch(notice);
+  }
+
+  /**
    * Publishes `notice` within `delayMs`, together with whatever else was queued
    * meanwhile: one NOTIFY statement per batch, and one notice per run and per
    * conversation (the newest seq: a woken reader reads everything after what it has).

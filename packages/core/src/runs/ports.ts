@@ -9,10 +9,15 @@ import type { UnitOfWork } from "../store.js";
 
 /** Loads the context a run's prompt is built from (the context loader). */
 export interface RunContextLoader {
-  load(userId: string, options: LoadContextOptions): Promise<Context>;
+  /** The context, and the run's state read with it (undefined when the run is gone). */
+  loadForRun(
+    userId: string,
+    options: LoadContextOptions,
+    runId: string,
+  ): Promise<{ context: Context; run: { status: string; cancelRequested: boolean } | undefined }>;
 }
 
-/** Appends a message inside the caller's unit of work: the run's user message at start, its answer at `done`. */
+/** Appends a message inside the caller's unit of work: the run's user message at start (the answer is stored by the runs repository with the run's end). */
 export interface RunMessageWriter {
   /** Checks and normalises a message input (throws a ValidationError). */
   check(input: MessageInput): MessageInput;
@@ -22,7 +27,8 @@ export interface RunMessageWriter {
     userId: string,
     conversationId: string,
     input: MessageInput,
-    options?: { id?: string },
+    /** `lockUser`: the append also takes the user's row lock (see users.lock); not with a clientMessageId. */
+    options?: { id?: string; lockUser?: boolean },
   ): Promise<AppendResult>;
 }
 

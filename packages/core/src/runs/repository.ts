@@ -91,6 +91,70 @@ WITH ins AS (
 )
 SELECT ${RUN_FIELDS} FROM ins`;
 
+// A run's intermediate events (see appendProgress); `relaxed` adds the per-transaction
+// synchronous_commit off.
+const appendProgressText = (relaxed: boolean) => `
+WITH locked AS (
+  SELECT user_id, id, last_event_seq FROM runs
+  WHERE user_id = $1 AND id = $2 AND status = 'running'
+  FOR UPDATE
+)${relaxed ? ", relaxed AS (SELECT set_config('synchronous_commit', 'off', true) AS v)" : ""}, ins AS (
+  INSERT INTO run_events (user_id, run_id, seq, type, content, data, created_at)
+  SELECT locked.user_id, locked.id, locked.last_event_seq + ev.n, ev.v->>'t', ev.v->>'c',
+         NULLIF(ev.v->'d', 'null'::jsonb), $3::timestamptz
+  FROM locked, jsonb_array_elements($4::jsonb) WITH ORDINALITY AS ev(v, n)
+  RETURNING seq
+), bumped AS (
+  UPDATE runs AS t SET last_event_seq = locked.last_event_seq + $5::int, updated_at = $3::timestamptz
+  FROM locked WHERE t.user_id = locked.user_id AND t.id = locked.id
+  RETURNING t.last_event_seq
+)
+SELECT bumped.last_event_seq,
+       pg_notify($6::text, ($7::jsonb || jsonb_build_object('seq', bumped.last_event_seq))::text)::text AS notified
+FROM bumped${relaxed ? ", relaxed" : ""}`;
+const APPEND_PROGRESS = appendProgressText(false);
+const APPEND_PROGRESS_RELAXED = appendProgressText(true);
+
+// The run's `done` in one statement (see finishWithAnswer). `c` touches the
+// conversation only while the run is locked running; the message, the events and the
+// run's fields follow only from a stored message, so a closed conversation or an
+// ended run stores nothing at all.
+const FINISH_WITH_ANSWER = `
+WITH locked AS (
+  SELECT user_id, id, last_event_seq FROM runs
+  WHERE user_id = $1 AND id = $2 AND status = 'running'
+  FOR UPDATE
+), c AS (
+  UPDATE conversations SET
+    last_seq = last_seq + 1,
+    message_count = message_count + 1,
+    updated_at = GREATEST(updated_at, $4::timestamptz)
+  WHERE user_id = $1 AND id = $3 AND closed_at IS NULL AND EXISTS (SELECT 1 FROM locked)
+  RETURNING user_id, id, last_seq
+), msg AS (
+  INSERT INTO messages (user_id, id, conversation_id, seq, role, content, parts, noise, client_message_id, run_id, created_at)
+  SELECT c.user_id, $2::uuid, c.id, c.last_seq, 'assistant', $5::text, NULL, false, NULL, $2::uuid, $4::timestamptz
+  FROM c
+  RETURNING seq
+), ins AS (
+  INSERT INTO run_events (user_id, run_id, seq, type, content, data, created_at)
+  SELECT locked.user_id, locked.id, locked.last_event_seq + ev.n, ev.v->>'t', ev.v->>'c',
+         NULLIF(ev.v->'d', 'null'::jsonb), $4::timestamptz
+  FROM locked, msg, jsonb_array_elements($6::jsonb) WITH ORDINALITY AS ev(v, n)
+  RETURNING seq
+), bumped AS (
+  UPDATE runs AS t SET
+    last_event_seq = locked.last_event_seq + $7::int, updated_at = $4::timestamptz,
+    status = 'done', finished_at = $4::timestamptz, lease_expires_at = NULL, final_response = $5::text,
+    model = COALESCE($8::text, t.model), input_tokens = $9::int, output_tokens = $10::int, total_tokens = $11::int,
+    processing_time_ms = $12::int, error = NULL, assistant_message_id = $2::uuid
+  FROM locked, msg
+  WHERE t.user_id = locked.user_id AND t.id = locked.id
+  RETURNING t.last_event_seq
+)
+SELECT (SELECT count(*) FROM locked)::int AS running, (SELECT seq FROM msg) AS message_seq,
+       (SELECT last_event_seq FROM bumped) AS last_event_seq`;
+
 export class RunsRepository {
   constructor(private readonly db: Db) {}
 
@@ -196,6 +260,39 @@ export class RunsRepository {
   }
 
   /**
+   * Stores a running run's intermediate events (text, reasoning, tool calls) in one
+   * prepared statement that also sends their notice to the other nodes: the run row
+   * is locked, the events take `last_event_seq + 1…n`, and `pg_notify(channel,
+   * notice + seq)` goes out with the commit — no NOTIFY statement of its own. Answers
+   * undefined, storing nothing, when the run is not running.
+   *
+   * `relaxed`: the commit does not wait for its WAL flush (synchronous_commit off for
+   * this one-statement transaction). WAL is written in order, so any later durable
+   * commit (the terminal event, the assistant message) makes these durable too, and a
+   * crash before that loses only the tail of a run that then ends as interrupted
+   * (lease expiry). The NOTIFY's commit lock is then held only briefly. Never inside
+   * a caller's transaction.
+   */
+  async appendProgress(
+    userId: string,
+    runId: string,
+    events: NewRunEvent[],
+    now: Date,
+    notify: { channel: string; notice: string },
+    options: { relaxed?: boolean } = {},
+  ): Promise<{ lastSeq: number } | undefined> {
+    if (events.length === 0) throw new Error("appendProgress needs at least one event");
+    const payload = JSON.stringify(events.map((ev) => ({ t: ev.type, c: ev.content ?? null, d: ev.data ?? null })));
+    const rows = await queryText<{ last_event_seq: number }>(
+      this.db,
+      options.relaxed ? APPEND_PROGRESS_RELAXED : APPEND_PROGRESS,
+      [userId, runId, now, payload, events.length, notify.channel, notify.notice],
+    );
+    const row = rows[0];
+    return row ? { lastSeq: Number(row.last_event_seq) } : undefined;
+  }
+
+  /**
    * Appends events to a running run in one statement: the run row is locked, the
    * events take `last_event_seq + 1…n`, and the counter moves with them. With `finish`
    * the same statement ends the run (status and final fields). Answers undefined —
@@ -207,16 +304,8 @@ export class RunsRepository {
     events: NewRunEvent[],
     now: Date,
     finish?: RunFinish,
-    options: { relaxed?: boolean } = {},
   ): Promise<AppendedEvents | undefined> {
     if (events.length === 0) throw new Error("appendEvents needs at least one event");
-    // `relaxed`: the commit does not wait for its WAL flush (synchronous_commit off for
-    // this one-statement transaction). Only for intermediate events: WAL is written in
-    // order, so any later durable commit (the terminal event, the assistant message)
-    // makes these durable too, and a crash before that loses only the tail of a run
-    // that then ends as interrupted (lease expiry). Never inside a caller's transaction.
-    const relax = options.relaxed ? sql`, relaxed AS (SELECT set_config('synchronous_commit', 'off', true) AS v)` : sql``;
-    const relaxedFrom = options.relaxed ? sql`, relaxed` : sql``;
     const at = now.toISOString();
     const payload = JSON.stringify(events.map((ev) => ({ t: ev.type, c: ev.content ?? null, d: ev.data ?? null })));
     const f = finish;
@@ -234,7 +323,7 @@ export class RunsRepository {
         SELECT user_id, id, last_event_seq FROM ${r}
         WHERE user_id = ${userId}::uuid AND id = ${runId}::uuid AND status = 'running'
         FOR UPDATE
-      )${relax}, ins AS (
+      ), ins AS (
         INSERT INTO ${e} (user_id, run_id, seq, type, content, data, created_at)
         SELECT locked.user_id, locked.id, locked.last_event_seq + ev.n, ev.v->>'t', ev.v->>'c',
                NULLIF(ev.v->'d', 'null'::jsonb), ${at}::timestamptz
@@ -246,7 +335,7 @@ export class RunsRepository {
         FROM locked WHERE t.user_id = locked.user_id AND t.id = locked.id
         RETURNING t.*, locked.last_event_seq + 1 AS first_seq
       )
-      SELECT bumped.* FROM bumped${relaxedFrom}`,
+      SELECT bumped.* FROM bumped`,
     );
     const raw = rows[0];
     if (!raw) return undefined;
@@ -265,6 +354,50 @@ export class RunsRepository {
     now: Date,
   ): Promise<AppendedEvents | undefined> {
     return this.appendEvents(userId, runId, events, now, fields);
+  }
+
+  /**
+   * Ends a run as `done` with its answer in one statement: the run row is locked (it
+   * must still be running), the answer is appended to the conversation as message
+   * `runId` (the conversation's row lock gives it the next seq, as an append does),
+   * the last events and `done` take the next event seqs, and the run gets its final
+   * fields. One durable commit instead of a transaction of four statements.
+   *
+   * Answers `ended` (nothing stored) when the run is no longer running, `closed`
+   * (nothing stored) when its conversation is closed, else the seqs stored.
+   */
+  async finishWithAnswer(
+    userId: string,
+    runId: string,
+    conversationId: string,
+    answer: string,
+    events: NewRunEvent[],
+    fields: Omit<RunFinish, "status" | "finalResponse" | "assistantMessageId" | "error">,
+    now: Date,
+  ): Promise<{ kind: "ended" } | { kind: "closed" } | { kind: "done"; lastSeq: number; messageSeq: number }> {
+    const payload = JSON.stringify(events.map((ev) => ({ t: ev.type, c: ev.content ?? null, d: ev.data ?? null })));
+    const rows = await queryText<{ running: number; message_seq: number | null; last_event_seq: number | null }>(
+      this.db,
+      FINISH_WITH_ANSWER,
+      [
+        userId,
+        runId,
+        conversationId,
+        now,
+        answer,
+        payload,
+        events.length,
+        fields.model ?? null,
+        fields.usage?.inputTokens ?? null,
+        fields.usage?.outputTokens ?? null,
+        fields.usage?.totalTokens ?? null,
+        fields.processingTimeMs ?? null,
+      ],
+    );
+    const row = rows[0];
+    if (!row || Number(row.running) === 0) return { kind: "ended" };
+    if (row.message_seq == null || row.last_event_seq == null) return { kind: "closed" };
+    return { kind: "done", lastSeq: Number(row.last_event_seq), messageSeq: Number(row.message_seq) };
   }
 
   /** Events with `seq > after`, oldest first; one more than `limit` to detect more. */

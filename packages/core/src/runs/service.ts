@@ -184,10 +184,13 @@ export class RunsService {
     this.#starting += 1;
     try {
       return await store.transaction(async (uow) => {
-        // Serialises the user's starts so the per-user count below sees them all.
-        if (!(await uow.users.lock(uid))) throw new NotFoundError("conversation", cid);
+        // The user's row lock serialises the user's starts, so the per-user count in
+        // insertRunning sees them all. The plain append takes it in the same statement;
+        // an append that may replay a clientMessageId, or no append, takes it first.
+        const lockInAppend = msg !== undefined && !msg.clientMessageId;
+        if (!lockInAppend && !(await uow.users.lock(uid))) throw new NotFoundError("conversation", cid);
         const { message, created } = msg
-          ? await this.deps.messages.appendIn(uow, uid, cid, msg)
+          ? await this.deps.messages.appendIn(uow, uid, cid, msg, { lockUser: lockInAppend })
           : await this.#storedUserMessage(uow, uid, cid, storedId as string);
         if (!created) {
           const existing = await uow.runs.findByUserMessage(uid, cid, message.id);

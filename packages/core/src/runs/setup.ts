@@ -49,7 +49,6 @@ export function createRuns(parts: {
     models,
     tools,
     context: parts.context,
-    messages: parts.messages,
     history: parts.history,
     onError,
   });

@@ -1,6 +1,6 @@
 /** SQL for users. */
 import { desc, eq, sql } from "drizzle-orm";
-import { type Db, queryRows, queryText } from "../db/engine.js";
+import { type Db, queryText } from "../db/engine.js";
 import { users } from "../db/schema.js";
 import type { UserRow } from "./types.js";
 
