@@ -199,7 +199,7 @@ export class Convo {
    * });
    */
   transaction<T>(fn: (uow: UnitOfWork) => Promise<T>): Promise<T> {
-    return this.store.transaction(fn);
+    return this.store.transaction(fn, { ambient: true });
   }
 
   /**

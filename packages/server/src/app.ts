@@ -168,8 +168,9 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
     parseJson(request, text, done);
   });
 
-  app.addHook("onRequest", async (request, reply) => {
+  app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
+    done();
   });
 
   const metrics = options.metrics ?? new Metrics();

@@ -6,8 +6,10 @@
  * the database — and when the deadline passes, close whatever is still open and say
  * what it was.
  */
+
 import { type Convo, openConvo } from "@convo/core";
 import type { StickerBot } from "@convo/telegram/bot";
+import type { FastifyRequest } from "fastify";
 import { buildApp } from "./app.js";
 import { redactAccessToken } from "./chat/stream-tokens.js";
 import type { ServerConfig } from "./config.js";
@@ -151,12 +153,13 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
   });
-  // Requests in flight, to say what held a shutdown up.
-  const inFlight = new Set<string>();
-  app.addHook("onRequest", async (request, reply) => {
-    const what = `${request.method} ${request.url.split("?")[0]} (${request.id})`;
-    inFlight.add(what);
-    reply.raw.once("close", () => inFlight.delete(what));
+  // Requests in flight, to say what held a shutdown up (described only then). Hooks on
+  // every request are plain callbacks: an async hook costs a promise per request.
+  const inFlight = new Set<FastifyRequest>();
+  app.addHook("onRequest", (request, reply, done) => {
+    inFlight.add(request);
+    reply.raw.once("close", () => inFlight.delete(request));
+    done();
   });
   const telegram = config.telegram;
   // Loaded only when configured: grammY and the bot stay out of a plain API server.
@@ -202,7 +205,7 @@ export async function startServer(config: ServerConfig, options: { convo?: Convo
 
   const openWork = async (): Promise<OpenWork> => ({
     connections: await new Promise<number>((resolve) => app.server.getConnections((_error, count) => resolve(count ?? 0))),
-    requests: [...inFlight],
+    requests: [...inFlight].map((request) => `${request.method} ${request.url.split("?")[0]} (${request.id})`),
     streams: sse.size + streams.open,
     runs: convo.runs.stats.executing,
   });

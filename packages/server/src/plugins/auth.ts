@@ -86,8 +86,8 @@ export const authPlugin = fp(async (app: FastifyInstance, options: AuthOptions) 
       throw error;
     }
   });
-  app.addHook("preHandler", async (request) => {
-    if (isApiRoute(request) && !request.principal) throw new UnauthorizedError("the request is not authenticated");
+  app.addHook("preHandler", (request, _reply, done) => {
+    done(isApiRoute(request) && !request.principal ? new UnauthorizedError("the request is not authenticated") : undefined);
   });
 });
 

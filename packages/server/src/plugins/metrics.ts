@@ -73,9 +73,10 @@ export class Metrics {
 
   /** Adds the request timer and the `/metrics` route. */
   register(app: FastifyInstance): void {
-    app.addHook("onResponse", async (request, reply) => {
+    app.addHook("onResponse", (request, reply, done) => {
       const route = request.routeOptions.url ?? "unmatched";
       this.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      done();
     });
     app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
       reply.header("content-type", this.registry.contentType);
