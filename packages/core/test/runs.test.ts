@@ -244,7 +244,13 @@ describe.each(engines)("runs on %s", (engine) => {
   it("ends a run whose conversation was closed meanwhile as error CONVERSATION_CLOSED, storing no answer", async () => {
     const hold = gate();
     const [streamStart, textStart, ...after] = textParts(["late"]);
-    const model = scriptedModel([streamStart!, textStart!, { type: "text-delta", id: "t", delta: "early " }, hold.promise, ...after]);
+    const model = scriptedModel([
+      streamStart!,
+      textStart!,
+      { type: "text-delta", id: "t", delta: "early " },
+      hold.promise,
+      ...after,
+    ]);
     const convo = await openTestConvo(engine, withModels({ model }));
     const { userId, conversationId } = await userWithConversation(convo);
     const { run } = await convo.runs.start(userId, conversationId, { content: "hi" });
