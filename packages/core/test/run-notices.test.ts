@@ -3,6 +3,7 @@ import { EventBuffer } from "../src/runs/event-buffer.js";
 import { RunEventBus, type RunEventNotice } from "../src/runs/notifier.js";
 import type { NewRunEvent } from "../src/runs/types.js";
 import { engines, openTestConvo } from "./support/engines.js";
+import { gate, scriptedModel, textParts, untilEnd, userWithConversation } from "./support/runs.js";
 
 const notice = (seq: number): RunEventNotice => ({
   kind: "run",
@@ -48,6 +49,50 @@ describe.each(engines)("run notices on %s", (engine) => {
     } finally {
       await here.close();
       await there.close();
+    }
+  });
+
+  it("sends an event write's notice from the writing statement, with the seq it stored, to the other nodes only", async () => {
+    const hold = gate();
+    const convo = await openTestConvo(engine, {
+      runs: { models: { models: { model: scriptedModel([hold.promise, ...textParts(["ok"])]) }, defaultModel: "model" } },
+    });
+    const errors: unknown[] = [];
+    const here = new RunEventBus(convo.store, (error) => errors.push(error));
+    const there = new RunEventBus(convo.store, (error) => errors.push(error));
+    let ended: (() => Promise<unknown>) | undefined;
+    try {
+      const { userId, conversationId } = await userWithConversation(convo);
+      // The model waits on `hold`, so the executor writes nothing meanwhile: seq 1 is the start's.
+      const { run } = await convo.runs.start(userId, conversationId, { content: "hi" });
+      ended = () => untilEnd(convo, userId, run.id);
+      const heardHere: RunEventNotice[] = [];
+      const heardThere: RunEventNotice[] = [];
+      here.onRun(run.id, (n) => heardHere.push(n as RunEventNotice));
+      there.onRun(run.id, (n) => heardThere.push(n as RunEventNotice));
+      await here.ready();
+      await there.ready();
+      const wire = here.wireNotice({ kind: "run", userId, runId: run.id, conversationId, type: "delta" });
+      const stored = await convo.store.statement((uow) =>
+        uow.runs.appendProgress(userId, run.id, [{ type: "delta", content: "x", data: null }], uow.now, {
+          channel: here.channel,
+          notice: wire,
+        }),
+      );
+      expect(stored).toEqual({ lastSeq: 2 });
+      // (The start's own notice, sent by the run's node, may reach both buses too: only seq 2 is this write's.)
+      const written = (heard: RunEventNotice[]) => heard.filter((n) => n.seq === 2);
+      await until(() => written(heardThere).length > 0);
+      expect(written(heardThere)).toEqual([{ kind: "run", userId, runId: run.id, conversationId, type: "delta", seq: 2 }]);
+      // `here` marked it as its own: the NOTIFY coming back is skipped (the writer tells its own subscribers).
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(written(heardHere)).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await here.close();
+      await there.close();
+      hold.open();
+      await ended?.();
     }
   });
 });

@@ -20,6 +20,7 @@ import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-z
 import { TokenVerifier } from "./auth/tokens.js";
 import { chatRoutes } from "./chat/routes.js";
 import { StreamTokens } from "./chat/stream-tokens.js";
+import { envFlag } from "./config.js";
 import { completeOperation } from "./openapi.js";
 import { authPlugin, isApiRoute } from "./plugins/auth.js";
 import { registerErrorHandler } from "./plugins/error-handler.js";
@@ -138,7 +139,7 @@ export async function buildApp(options: AppOptions): Promise<BuiltApp> {
   app.setSerializerCompiler(
     responseSerializer({
       // Tests build apps directly as well as through startServer: the variable reaches both.
-      validate: options.validateResponses ?? process.env.CONVO_VALIDATE_RESPONSES === "true",
+      validate: options.validateResponses ?? envFlag(process.env.CONVO_VALIDATE_RESPONSES),
     }),
   );
   // A browser opening one of the web app's own routes (`/c/<id>`) gets the app.

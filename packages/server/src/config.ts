@@ -89,6 +89,14 @@ const optionalInt = (value: string | undefined) => {
 };
 
 /**
+ * An on/off environment variable: on when it is `true` or `1`.
+ *
+ * @example
+ * envFlag(process.env.CONVO_LOG_REQUESTS); // true for CONVO_LOG_REQUESTS=1
+ */
+export const envFlag = (value: string | undefined): boolean => value === "true" || value === "1";
+
+/**
  * Settings from environment variables (CONVO_*, DATABASE_URL, PORT), each with a
  * default; the CLI lays its flags over them.
  *
@@ -129,8 +137,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     webhookIntervalMs: int(env.CONVO_WEBHOOK_INTERVAL_MS, 2_000),
     logLevel: env.CONVO_LOG_LEVEL || "info",
     telegram: telegramFromEnv(env),
-    logRequests: env.CONVO_LOG_REQUESTS === "true" || env.CONVO_LOG_REQUESTS === "1",
-    validateResponses: env.CONVO_VALIDATE_RESPONSES === "true" || env.CONVO_VALIDATE_RESPONSES === "1",
+    logRequests: envFlag(env.CONVO_LOG_REQUESTS),
+    validateResponses: envFlag(env.CONVO_VALIDATE_RESPONSES),
     runs: {
       nodeId: env.CONVO_NODE_ID || undefined,
       maxRunsPerNode: optionalInt(env.CONVO_MAX_RUNS_PER_NODE),

@@ -11,6 +11,7 @@ import type { Store } from "../store.js";
 import type { RollingSummary } from "../summaries/types.js";
 import { assertText, assertUuid, intInRange } from "../validation.js";
 import { type BudgetCandidate, fitToBudget } from "./budget.js";
+import type { RunState } from "./snapshot-repository.js";
 import { tokenCounter } from "./tokens.js";
 import type { Context, ContextMessage, HistoryHit, LoadContextOptions, SessionHistoryItem } from "./types.js";
 
@@ -121,7 +122,7 @@ export class ContextService {
     userId: string,
     options: LoadContextOptions = {},
     runId?: string,
-  ): Promise<{ context: Context; run: { status: string; cancelRequested: boolean } | undefined }> {
+  ): Promise<{ context: Context; run: RunState | undefined }> {
     const budget =
       options.tokenBudget === undefined ? undefined : intInRange("tokenBudget", options.tokenBudget, 1, 10_000_000, 0);
     const model = options.model === undefined ? undefined : assertText("model", options.model, { max: 200 });
@@ -209,7 +210,7 @@ export class ContextService {
     userId: string,
     options: LoadContextOptions,
     runId?: string,
-  ): Promise<{ context: Context; run: { status: string; cancelRequested: boolean } | undefined }> {
+  ): Promise<{ context: Context; run: RunState | undefined }> {
     const uid = assertUuid("userId", userId);
     const conversationId =
       options.conversationId === undefined ? undefined : assertUuid("conversationId", options.conversationId);

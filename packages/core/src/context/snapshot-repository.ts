@@ -37,6 +37,12 @@ export interface SnapshotMessage {
   createdAt: Date;
 }
 
+/** A run's state as a run reads it with its context. */
+export interface RunState {
+  status: string;
+  cancelRequested: boolean;
+}
+
 export interface ContextSnapshot {
   profile: Record<string, unknown>;
   /** Undefined when the conversation is not the user's (or does not exist). */
@@ -46,7 +52,7 @@ export interface ContextSnapshot {
   /** The user's other conversations, most recently active first. */
   previous: ConversationFields[];
   /** The run's state when a run id was given and the run is the user's. */
-  run: { status: string; cancelRequested: boolean } | undefined;
+  run: RunState | undefined;
 }
 
 interface RawSnapshot {

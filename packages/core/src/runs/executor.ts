@@ -24,7 +24,7 @@ import type { RunsConfig } from "./config.js";
 import { EventBuffer } from "./event-buffer.js";
 import { errorMessage, jsonSafe } from "./json-safe.js";
 import type { ModelRegistry } from "./models.js";
-import type { Notice, RunEventBus } from "./notifier.js";
+import type { RunEventBus, RunEventNotice } from "./notifier.js";
 import type { RunContextLoader, RunHistorySearch } from "./ports.js";
 import { buildPrompt } from "./prompt.js";
 import { type RunToolContext, type RunTools, toolsFor } from "./tools.js";
@@ -168,27 +168,24 @@ export class RunExecutor {
         // not fsync, so an asynchronous commit would save nothing there anyway. The
         // statement sends the other nodes' notice itself; this node's followers hear here.
         const relaxed = store.engine.kind === "postgres";
-        const type = events[events.length - 1]!.type;
-        const notice = bus.wireNotice({
+        const notice = {
           kind: "run",
           userId: run.userId,
           runId: run.id,
           conversationId: run.conversationId,
-          type,
-        });
+          type: events[events.length - 1]!.type,
+        } as const;
         const stored = await store.statement((uow) =>
           uow.runs.appendProgress(
             run.userId,
             run.id,
             events,
             uow.now,
-            { channel: bus.channel, notice },
-            {
-              relaxed: relaxed && !uow.inTransaction,
-            },
+            { channel: bus.channel, notice: bus.wireNotice(notice) },
+            { relaxed: relaxed && !uow.inTransaction },
           ),
         );
-        if (stored) bus.dispatchLocal(this.#notice(run, stored.lastSeq, type));
+        if (stored) bus.dispatchLocal({ ...notice, seq: stored.lastSeq });
         return stored !== undefined;
       },
       onStop: (reason) => {
@@ -345,7 +342,7 @@ export class RunExecutor {
     return { kind: "finished", ...finish };
   }
 
-  #notice(run: RunRow, seq: number, type: NewRunEvent["type"]): Notice {
+  #notice(run: RunRow, seq: number, type: NewRunEvent["type"]): RunEventNotice {
     return { kind: "run", userId: run.userId, runId: run.id, conversationId: run.conversationId, seq, type };
   }
 

@@ -13,11 +13,13 @@
  * skips its own when they come back), so a follower on the writing node does not wait
  * for the batch delay and a round trip through the database.
  *
- * Notices are sent by their own statement right after the commit of the data they
- * announce, not inside that transaction: a transaction that has issued NOTIFY holds
- * a cluster-wide lock from its commit until its WAL is flushed, which serialises
- * every notifying commit (measured: 16 writers fell from ~3,600 to ~1,000 commits/s).
- * A NOTIFY-only statement writes no WAL and holds that lock only briefly.
+ * Durable writes send their notices by their own statement right after the commit of
+ * the data they announce, not inside that transaction: a transaction that has issued
+ * NOTIFY holds a cluster-wide lock from its commit until its WAL is flushed, which
+ * serialises every notifying commit (measured: 16 writers fell from ~3,600 to ~1,000
+ * commits/s). A NOTIFY-only statement writes no WAL and holds that lock only briefly.
+ * A run's intermediate events commit relaxed (no wait for the flush), so their
+ * statement carries its notice itself (`wireNotice`, RunsRepository.appendProgress).
  */
 
 import { createHash, randomBytes } from "node:crypto";

@@ -3,7 +3,7 @@
  * not import the context or messages services: `convo.ts` wires these ports to them,
  * so the arrows between features point one way.
  */
-import type { Context, HistoryHit, LoadContextOptions } from "../context/index.js";
+import type { Context, HistoryHit, LoadContextOptions, RunState } from "../context/index.js";
 import type { AppendResult, MessageInput } from "../messages/index.js";
 import type { UnitOfWork } from "../store.js";
 
@@ -14,7 +14,7 @@ export interface RunContextLoader {
     userId: string,
     options: LoadContextOptions,
     runId: string,
-  ): Promise<{ context: Context; run: { status: string; cancelRequested: boolean } | undefined }>;
+  ): Promise<{ context: Context; run: RunState | undefined }>;
 }
 
 /** Appends a message inside the caller's unit of work: the run's user message at start (the answer is stored by the runs repository with the run's end). */

@@ -64,6 +64,10 @@ const fromRaw = (r: RawRun): RunRow => ({
 const r = runs;
 const e = runEvents;
 
+/** Events as the statements that store them read them: `jsonb_array_elements` of `{ t, c, d }`. */
+const eventsPayload = (events: NewRunEvent[]) =>
+  JSON.stringify(events.map((ev) => ({ t: ev.type, c: ev.content ?? null, d: ev.data ?? null })));
+
 const RUN_FIELDS =
   "user_id, id, conversation_id, status, user_message_id, assistant_message_id, model, final_response, input_tokens, " +
   "output_tokens, total_tokens, processing_time_ms, error, options, last_event_seq, node_id, lease_expires_at, " +
@@ -282,7 +286,7 @@ export class RunsRepository {
     options: { relaxed?: boolean } = {},
   ): Promise<{ lastSeq: number } | undefined> {
     if (events.length === 0) throw new Error("appendProgress needs at least one event");
-    const payload = JSON.stringify(events.map((ev) => ({ t: ev.type, c: ev.content ?? null, d: ev.data ?? null })));
+    const payload = eventsPayload(events);
     const rows = await queryText<{ last_event_seq: number }>(
       this.db,
       options.relaxed ? APPEND_PROGRESS_RELAXED : APPEND_PROGRESS,
@@ -307,7 +311,7 @@ export class RunsRepository {
   ): Promise<AppendedEvents | undefined> {
     if (events.length === 0) throw new Error("appendEvents needs at least one event");
     const at = now.toISOString();
-    const payload = JSON.stringify(events.map((ev) => ({ t: ev.type, c: ev.content ?? null, d: ev.data ?? null })));
+    const payload = eventsPayload(events);
     const f = finish;
     const finishSet = f
       ? sql`, status = ${f.status}, finished_at = ${at}::timestamptz, lease_expires_at = NULL,
@@ -375,7 +379,7 @@ export class RunsRepository {
     fields: Omit<RunFinish, "status" | "finalResponse" | "assistantMessageId" | "error">,
     now: Date,
   ): Promise<{ kind: "ended" } | { kind: "closed" } | { kind: "done"; lastSeq: number; messageSeq: number }> {
-    const payload = JSON.stringify(events.map((ev) => ({ t: ev.type, c: ev.content ?? null, d: ev.data ?? null })));
+    const payload = eventsPayload(events);
     const rows = await queryText<{ running: number; message_seq: number | null; last_event_seq: number | null }>(
       this.db,
       FINISH_WITH_ANSWER,
