@@ -266,12 +266,16 @@ describe.each(engines)("web app on %s", (engine) => {
     await shot(page, "chat.png");
 
     // Regenerate answers the same message again (a new run, so a new answer id): still one answer on screen for it.
-    const before = await page.locator('li[data-role="assistant"]').count();
-    const answered = await page.locator('li[data-role="assistant"]').last().getAttribute("data-message-id");
+    // While it runs, the replaced answer is gone and the last one on screen is an older
+    // answer: wait for an id never seen before, then for that answer's own end.
+    const assistants = page.locator('li[data-role="assistant"]');
+    const before = await assistants.count();
+    const seen = await assistants.evaluateAll((items) => items.map((li) => li.getAttribute("data-message-id")));
     await page.getByRole("button", { name: "Regenerate" }).click();
-    await poll(() => page.locator('li[data-role="assistant"]').last().getAttribute("data-message-id")).not.toBe(answered);
-    await lastAnswer(page);
-    expect(await page.locator('li[data-role="assistant"]').count()).toBe(before);
+    await poll(() => assistants.last().getAttribute("data-message-id")).not.toBeOneOf(seen);
+    await assistants.last().getByText("(UTC) now", { exact: false }).waitFor();
+    await page.getByRole("button", { name: "Regenerate" }).waitFor();
+    expect(await assistants.count()).toBe(before);
 
     // Stop: the run is cancelled on the server, the partial answer stays, the page is usable.
     // The offline model echoes the message word by word: a long one keeps it answering long enough to stop.
