@@ -3,8 +3,9 @@
  * `burst` (one-token answers of one user: a run's whole work lands on the next start)
  * and `stream` (10-token answers over 180 ms, a user each: earlier runs still stream).
  * Also the event-loop delay and GC pauses over each measure. It runs the built package
- * (`npm run build` first). Run: `npx tsx bench/runs/start-cpu.ts [starts] [kinds]`,
- * e.g. `npx tsx bench/runs/start-cpu.ts 300 stream,burst`.
+ * (`npm run build` first). Run: `npx tsx bench/runs/start-cpu.ts [starts] [kinds] [gap ms]`,
+ * e.g. `npx tsx bench/runs/start-cpu.ts 300 stream,burst 20`; a gap paces the starts
+ * (still one at a time) below the rate at which the process saturates.
  */
 import { randomBytes } from "node:crypto";
 import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
@@ -17,6 +18,7 @@ const databaseUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0
 const schema = `bench_start_${randomBytes(3).toString("hex")}`;
 const starts = Number(process.argv[2] ?? 300);
 const kinds = (process.argv[3] ?? "stream,burst").split(",");
+const gapMs = Number(process.argv[4] ?? 0);
 const models = { burst: benchModel({ tokens: 1, intervalMs: 0 }), stream: benchModel({ tokens: 10, intervalMs: 20 }) };
 const convo = await openConvo({
   databaseUrl,
@@ -51,6 +53,7 @@ try {
       const started = performance.now();
       await convo.runs.start(t.userId, t.conversationId, { content: "Привет", model: kind });
       if (i >= 20) latencies.push(performance.now() - started);
+      if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
     }
     const cpu = process.cpuUsage(cpu0);
     while (convo.runs.stats.executing > 0) await new Promise((resolve) => setTimeout(resolve, 20));

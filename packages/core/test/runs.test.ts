@@ -241,6 +241,29 @@ describe.each(engines)("runs on %s", (engine) => {
     for (const r of started) await untilEnd(convo, userId, (r as PromiseFulfilledResult<{ run: { id: string } }>).value.run.id);
   });
 
+  it("starts one run of concurrent starts in one conversation; the others are RUN_IN_PROGRESS naming it, storing nothing", async () => {
+    const hold = gate();
+    const model = scriptedModel([hold.promise, ...textParts(["ok"])]);
+    const convo = await openTestConvo(engine, withModels({ model }, { maxRunsPerUser: 10, maxRunsPerNode: 100 }));
+    const { userId, conversationId } = await userWithConversation(convo);
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) => convo.runs.start(userId, conversationId, { content: `m${i}` })),
+    );
+    const started = results.filter((r) => r.status === "fulfilled");
+    expect(started).toHaveLength(1);
+    const runId = (started[0] as PromiseFulfilledResult<{ run: { id: string } }>).value.run.id;
+    for (const r of results) {
+      if (r.status === "rejected") expect(r.reason).toMatchObject({ code: "RUN_IN_PROGRESS", details: { runId } });
+    }
+    // One user message at seq 1 (no gap from a refused start), one run, one first event.
+    expect(await rawQuery(convo, "SELECT seq FROM messages")).toEqual([{ seq: 1 }]);
+    expect((await convo.conversations.get(userId, conversationId)).messageCount).toBe(1);
+    expect(await rawQuery(convo, "SELECT 1 FROM runs")).toHaveLength(1);
+    expect(await rawQuery(convo, "SELECT seq FROM run_events")).toEqual([{ seq: 1 }]);
+    hold.open();
+    await untilEnd(convo, userId, runId);
+  });
+
   it("ends a run whose conversation was closed meanwhile as error CONVERSATION_CLOSED, storing no answer", async () => {
     const hold = gate();
     const [streamStart, textStart, ...after] = textParts(["late"]);

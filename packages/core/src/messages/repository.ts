@@ -1,9 +1,10 @@
 /** SQL for messages: the gap-free, idempotent append and the reads. */
 import { and, asc, desc, eq, gt, sql } from "drizzle-orm";
 import { type ConversationRow, conversationFromRaw } from "../conversations/types.js";
+import { appendCte } from "../db/append-cte.js";
 import { type Db, queryRows, queryText } from "../db/engine.js";
 import { conversations, messages } from "../db/schema.js";
-import type { MessageRow, NewMessage } from "./types.js";
+import { appendedRow, appendParams, type MessageRow, type NewMessage } from "./types.js";
 
 interface RawMessage {
   user_id: string;
@@ -51,29 +52,10 @@ const LAST_WITHOUT_NOISE = `SELECT ${LAST_FIELDS} FROM messages
   WHERE user_id = $1 AND conversation_id = $2 AND noise = false ORDER BY seq DESC LIMIT $3`;
 
 // RETURNING only what the database chose (id, seq): the rest of the row is the input,
-// and echoing the content back costs the driver a parse per call.
-// With `lockUser` (the run start's append) the statement also takes the user's row lock,
-// as users.lock does, so the start's next statement — the per-user count of running
-// runs — sees every earlier start of this user committed: one round trip less per start.
-const appendFastCte = (lockUser: boolean) => `
-WITH ${lockUser ? "u AS (SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE), " : ""}c AS (
-  UPDATE conversations SET
-    last_seq = last_seq + 1,
-    message_count = message_count + 1,
-    updated_at = GREATEST(updated_at, $8::timestamptz),
-    title = COALESCE(title, $9::text),
-    title_source = CASE WHEN title IS NULL AND $9::text IS NOT NULL THEN 'heuristic' ELSE title_source END
-  WHERE user_id = $1 AND id = $2 AND closed_at IS NULL${lockUser ? " AND EXISTS (SELECT 1 FROM u)" : ""}
-  RETURNING *
-), ins AS (
-  INSERT INTO messages (user_id, id, conversation_id, seq, role, content, parts, noise, client_message_id, run_id, created_at)
-  SELECT c.user_id, COALESCE($10::uuid, gen_random_uuid()), c.id, c.last_seq, $3, $4, $5::jsonb, $6, NULL, $7::uuid, $8::timestamptz
-  FROM c
-  RETURNING id, seq
-)`;
-const APPEND_FAST = `${appendFastCte(false)} SELECT ins.id, ins.seq FROM ins`;
-const APPEND_FAST_LOCKING_USER = `${appendFastCte(true)} SELECT ins.id, ins.seq FROM ins`;
-const APPEND_FAST_WITH_CONVERSATION = `${appendFastCte(false)} SELECT ins.id, ins.seq, to_jsonb(c) AS conversation FROM ins, c`;
+// and echoing the content back costs the driver a parse per call. The CTEs are shared
+// with the run start (db/append-cte.ts).
+const APPEND_FAST = `${appendCte()} SELECT ins.id, ins.seq FROM ins`;
+const APPEND_FAST_WITH_CONVERSATION = `${appendCte()} SELECT ins.id, ins.seq, to_jsonb(c) AS conversation FROM ins, c`;
 
 export class MessagesRepository {
   constructor(private readonly db: Db) {}
@@ -90,10 +72,9 @@ export class MessagesRepository {
    */
   async append(
     msg: NewMessage,
-    options: { withConversation?: boolean; lockUser?: boolean } = {},
+    options: { withConversation?: boolean } = {},
   ): Promise<{ message: MessageRow; conversation?: ConversationRow } | undefined> {
     if (!msg.clientMessageId) return this.#appendFast(msg, options);
-    if (options.lockUser) throw new Error("lockUser is for appends without a clientMessageId");
     // The conversation is serialised only for callers that answer it (append-to-current).
     const answer = options.withConversation
       ? sql`SELECT ins.*, to_jsonb(bump) AS conversation FROM ins, bump`
@@ -140,44 +121,16 @@ export class MessagesRepository {
    */
   async #appendFast(
     msg: NewMessage,
-    options: { withConversation?: boolean; lockUser?: boolean },
+    options: { withConversation?: boolean },
   ): Promise<{ message: MessageRow; conversation?: ConversationRow } | undefined> {
-    if (options.lockUser && options.withConversation) throw new Error("lockUser does not answer the conversation");
-    const parts = msg.parts ?? null;
     const rows = await queryText<{ id: string; seq: number; conversation?: Record<string, unknown> }>(
       this.db,
-      options.lockUser ? APPEND_FAST_LOCKING_USER : options.withConversation ? APPEND_FAST_WITH_CONVERSATION : APPEND_FAST,
-      [
-        msg.userId,
-        msg.conversationId,
-        msg.role,
-        msg.content,
-        parts === null ? null : JSON.stringify(parts),
-        msg.noise ?? false,
-        msg.runId ?? null,
-        msg.now,
-        msg.autoTitle ?? null,
-        msg.id ?? null,
-      ],
+      options.withConversation ? APPEND_FAST_WITH_CONVERSATION : APPEND_FAST,
+      appendParams(msg),
     );
     const raw = rows[0];
     if (!raw) return undefined;
-    const message: MessageRow = {
-      userId: msg.userId,
-      id: raw.id,
-      conversationId: msg.conversationId,
-      seq: Number(raw.seq),
-      role: msg.role,
-      content: msg.content,
-      parts,
-      noise: msg.noise ?? false,
-      clientMessageId: null,
-      runId: msg.runId ?? null,
-      // Rolling summaries are written by the summaries repository, never through an append.
-      summaryFromSeq: null,
-      summaryToSeq: null,
-      createdAt: msg.now,
-    };
+    const message = appendedRow(msg, raw.id, Number(raw.seq));
     return { message, conversation: raw.conversation ? conversationFromRaw(raw.conversation) : undefined };
   }
 

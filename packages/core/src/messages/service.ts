@@ -11,6 +11,8 @@ import {
   type AppendToCurrentResult,
   type Message,
   type MessageInput,
+  type MessageRow,
+  type NewMessage,
   toMessage,
 } from "./types.js";
 
@@ -113,36 +115,54 @@ export class MessagesService {
     userId: string,
     conversationId: string,
     msg: MessageInput,
-    options: { withConversation?: boolean; id?: string; lockUser?: boolean } = {},
+    options: { withConversation?: boolean; id?: string } = {},
   ): Promise<AppendInResult> {
-    const appended = await uow.messages.append(
-      {
-        userId,
-        conversationId,
-        ...msg,
-        id: options.id,
-        autoTitle: msg.role === "user" ? heuristicTitle(msg.content) : null,
-        now: uow.now,
-      },
-      options,
-    );
+    const appended = await uow.messages.append(this.newMessage(uow, userId, conversationId, msg, options.id), options);
     if (appended) {
-      const message = toMessage(appended.message);
-      // After commit, for library and HTTP callers alike; a rollback announces nothing.
-      uow.afterCommit(() => this.announce(message));
-      return { message, created: true, conversationRow: appended.conversation };
+      return { message: this.appended(uow, appended.message), created: true, conversationRow: appended.conversation };
     }
     // Nothing inserted: a repeated clientMessageId, or no open conversation.
     if (msg.clientMessageId) {
       const existing = await this.#replay(uow, userId, msg.clientMessageId, conversationId);
       if (existing) return { message: toMessage(existing), created: false };
     }
+    await this.assertOpen(uow, userId, conversationId);
+    // Open after all: it was closed and deleted between the two reads, or a bug.
+    throw new ConflictError("CONVERSATION_CLOSED", "The conversation is closed; start a new one", { conversationId });
+  }
+
+  /**
+   * The row to store for checked input `msg` at `uow.now` (a user message may title
+   * the conversation), for a statement that appends it together with more (a run start).
+   */
+  newMessage(uow: UnitOfWork, userId: string, conversationId: string, msg: MessageInput, id?: string): NewMessage {
+    return {
+      userId,
+      conversationId,
+      ...msg,
+      id,
+      autoTitle: msg.role === "user" ? heuristicTitle(msg.content) : null,
+      now: uow.now,
+    };
+  }
+
+  /** A message `uow` stored: announced once that unit commits (a rollback announces nothing). */
+  appended(uow: UnitOfWork, row: MessageRow): Message {
+    const message = toMessage(row);
+    uow.afterCommit(() => this.announce(message));
+    return message;
+  }
+
+  /** Throws NotFoundError when the conversation is not the user's, ConflictError `CONVERSATION_CLOSED` when it is closed. */
+  async assertOpen(uow: UnitOfWork, userId: string, conversationId: string): Promise<void> {
     const conversation = await uow.conversations.find(userId, conversationId);
     if (!conversation) throw new NotFoundError("conversation", conversationId);
-    throw new ConflictError("CONVERSATION_CLOSED", "The conversation is closed; start a new one", {
-      conversationId,
-      closedAt: conversation.closedAt?.toISOString(),
-    });
+    if (conversation.closedAt) {
+      throw new ConflictError("CONVERSATION_CLOSED", "The conversation is closed; start a new one", {
+        conversationId,
+        closedAt: conversation.closedAt.toISOString(),
+      });
+    }
   }
 
   /**

@@ -61,6 +61,56 @@ export function toMessage(row: MessageRow): Message {
   };
 }
 
+/**
+ * The parameters $1–$10 of the append CTEs (db/append-cte.ts) for `msg`.
+ *
+ * @example
+ * const [stored] = await queryText<{ id: string; seq: number }>(db, `${appendCte()} SELECT ins.id, ins.seq FROM ins`, appendParams(msg));
+ */
+export function appendParams(msg: NewMessage): unknown[] {
+  const parts = msg.parts ?? null;
+  return [
+    msg.userId,
+    msg.conversationId,
+    msg.role,
+    msg.content,
+    parts === null ? null : JSON.stringify(parts),
+    msg.noise ?? false,
+    msg.runId ?? null,
+    msg.now,
+    msg.autoTitle ?? null,
+    msg.id ?? null,
+  ];
+}
+
+/**
+ * The row an append without a `clientMessageId` stored (db/append-cte.ts): the
+ * statement answers only what the database chose, the id and the seq; the rest is
+ * the input.
+ *
+ * @example
+ * const [stored] = await queryText<{ id: string; seq: number }>(db, APPEND_FAST, params);
+ * const message = toMessage(appendedRow(msg, stored.id, Number(stored.seq)));
+ */
+export function appendedRow(msg: NewMessage, id: string, seq: number): MessageRow {
+  return {
+    userId: msg.userId,
+    id,
+    conversationId: msg.conversationId,
+    seq,
+    role: msg.role,
+    content: msg.content,
+    parts: msg.parts ?? null,
+    noise: msg.noise ?? false,
+    clientMessageId: null,
+    runId: msg.runId ?? null,
+    // Rolling summaries are written by the summaries repository, never through an append.
+    summaryFromSeq: null,
+    summaryToSeq: null,
+    createdAt: msg.now,
+  };
+}
+
 export interface MessageInput {
   role: Role;
   content: string;

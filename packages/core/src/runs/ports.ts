@@ -4,7 +4,7 @@
  * so the arrows between features point one way.
  */
 import type { Context, HistoryHit, LoadContextOptions, RunState } from "../context/index.js";
-import type { AppendResult, MessageInput } from "../messages/index.js";
+import type { AppendResult, Message, MessageInput, MessageRow, NewMessage } from "../messages/index.js";
 import type { UnitOfWork } from "../store.js";
 
 /** Loads the context a run's prompt is built from (the context loader). */
@@ -27,9 +27,14 @@ export interface RunMessageWriter {
     userId: string,
     conversationId: string,
     input: MessageInput,
-    /** `lockUser`: the append also takes the user's row lock (see users.lock); not with a clientMessageId. */
-    options?: { id?: string; lockUser?: boolean },
+    options?: { id?: string },
   ): Promise<AppendResult>;
+  /** The row to store for checked input, for a statement that appends it with the run (the start). */
+  newMessage(uow: UnitOfWork, userId: string, conversationId: string, input: MessageInput, id?: string): NewMessage;
+  /** A message such a statement stored: announced once `uow` commits. */
+  appended(uow: UnitOfWork, row: MessageRow): Message;
+  /** Throws NotFoundError when the conversation is not the user's, ConflictError `CONVERSATION_CLOSED` when it is closed. */
+  assertOpen(uow: UnitOfWork, userId: string, conversationId: string): Promise<void>;
 }
 
 /** Finds the user's earlier messages, for the built-in `search_history` tool. */

@@ -5,8 +5,10 @@
  * nothing is ever stored after a run's terminal event.
  */
 import { and, asc, eq, gt, sql } from "drizzle-orm";
+import { appendCte } from "../db/append-cte.js";
 import { type Db, queryRows, queryText } from "../db/engine.js";
 import { runEvents, runs } from "../db/schema.js";
+import { appendParams, type NewMessage } from "../messages/types.js";
 import type { AppendedEvents, NewRunEvent, RunEventRow, RunFinish, RunRow } from "./types.js";
 
 interface RawRun {
@@ -94,6 +96,31 @@ WITH ins AS (
   RETURNING 1
 )
 SELECT ${RUN_FIELDS} FROM ins`;
+
+// The run start's hot path (a user message without a clientMessageId) in one
+// autocommit statement: the gate (migration 0009) locks the user's row and counts with
+// a snapshot taken after that lock; the append runs only when the gate lets it
+// (no run running in the conversation, fewer than $11 running for the user), and the
+// run and its first event follow from the stored message. A refused gate or a closed
+// conversation writes nothing; the answer always holds the gate's value.
+const START_WITH_MESSAGE = `${appendCte({
+  cte: "g AS (SELECT run_start_gate($1::uuid, $2::uuid) AS gate)",
+  condition: "(SELECT gate FROM g) BETWEEN 0 AND $11::int - 1",
+})}, run AS (
+  INSERT INTO runs (user_id, id, conversation_id, status, user_message_id, model, options, node_id,
+                    lease_expires_at, last_event_seq, created_at, updated_at)
+  SELECT $1::uuid, gen_random_uuid(), $2::uuid, 'running', ins.id, $12, $13::jsonb, $14,
+         $15::timestamptz, 1, $8::timestamptz, $8::timestamptz
+  FROM ins
+  RETURNING ${RUN_FIELDS}
+), ev AS (
+  INSERT INTO run_events (user_id, run_id, seq, type, content, data, created_at)
+  SELECT user_id, id, 1, $16, $17::text, $18::jsonb, $8::timestamptz
+  FROM run
+  RETURNING 1
+)
+SELECT g.gate, ins.id AS message_id, ins.seq AS message_seq, run.*
+FROM g LEFT JOIN ins ON true LEFT JOIN run ON true`;
 
 // A run's intermediate events (see appendProgress); `relaxed` adds the per-transaction
 // synchronous_commit off.
@@ -196,6 +223,44 @@ export class RunsRepository {
       first.data ? JSON.stringify(first.data) : null,
     ]);
     return rows[0] ? fromRaw(rows[0]) : undefined;
+  }
+
+  /**
+   * Appends the user message `msg` (no clientMessageId), stores the run answering it
+   * `running` with its first event, in one statement (START_WITH_MESSAGE). `gate` is
+   * -2 when the user does not exist, -1 when the conversation has a running run, else
+   * the user's running runs before this one; `run` is undefined when nothing was
+   * written (the gate refused, or the conversation is not the user's or is closed).
+   */
+  async startWithMessage(
+    msg: NewMessage,
+    values: {
+      model: string;
+      options: Record<string, unknown>;
+      nodeId: string;
+      leaseExpiresAt: Date;
+      maxPerUser: number;
+    },
+    first: NewRunEvent,
+  ): Promise<{ gate: number; message?: { id: string; seq: number }; run?: RunRow }> {
+    const [row] = await queryText<RawRun & { gate: number; message_id: string | null; message_seq: number | null }>(
+      this.db,
+      START_WITH_MESSAGE,
+      [
+        ...appendParams(msg),
+        values.maxPerUser,
+        values.model,
+        JSON.stringify(values.options),
+        values.nodeId,
+        values.leaseExpiresAt,
+        first.type,
+        first.content ?? null,
+        first.data ? JSON.stringify(first.data) : null,
+      ],
+    );
+    const gate = Number(row?.gate ?? -2);
+    if (!row?.message_id || !row.id) return { gate };
+    return { gate, message: { id: row.message_id, seq: Number(row.message_seq) }, run: fromRaw(row) };
   }
 
   async find(userId: string, id: string): Promise<RunRow | undefined> {

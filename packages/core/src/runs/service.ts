@@ -9,12 +9,13 @@
  * - A start repeated with the same `clientMessageId` answers the run that message
  *   started (`created: false`) without a second message or run — and without limits.
  */
+import { randomUUID } from "node:crypto";
 import type { BackgroundErrorHandler } from "../background/types.js";
 
 import type { Page } from "../cursor.js";
 import { decodeCursor, keysetPage } from "../cursor.js";
 import { ConflictError, NodeShuttingDownError, NotFoundError, RateLimitError, ValidationError } from "../errors.js";
-import { type Message, toMessage } from "../messages/index.js";
+import { appendedRow, type Message, type MessageInput, toMessage } from "../messages/index.js";
 import type { Store, UnitOfWork } from "../store.js";
 import { assertUuid, intInRange } from "../validation.js";
 import type { RunsConfig } from "./config.js";
@@ -25,7 +26,16 @@ import type { LeaseKeeper } from "./lease-keeper.js";
 import type { ModelRegistry } from "./models.js";
 import type { RunEventBus } from "./notifier.js";
 import type { RunMessageWriter } from "./ports.js";
-import { type NewRunEvent, type Run, type RunEvent, type RunEventPage, type RunToolChoice, toRun, toRunEvent } from "./types.js";
+import {
+  type NewRunEvent,
+  type Run,
+  type RunEvent,
+  type RunEventPage,
+  type RunRow,
+  type RunToolChoice,
+  toRun,
+  toRunEvent,
+} from "./types.js";
 
 export interface StartRunInput {
   /** The user's message (ignored with `messageId`). */
@@ -96,6 +106,20 @@ function checkToolChoice(value: unknown): RunToolChoice | undefined {
   throw new ValidationError('toolChoice must be "auto", "none", "required" or { type: "tool", toolName }', {
     field: "toolChoice",
   });
+}
+
+/** The first event of every run: it started, with this model, answering this message. */
+function startedEvent(model: string, userMessageId: string): NewRunEvent {
+  return { type: "thinking", content: null, data: { phase: "started", model, userMessageId } };
+}
+
+/** RUN_IN_PROGRESS, naming the conversation's running run when it is known. */
+function runInProgress(runId: string | undefined): ConflictError {
+  return new ConflictError(
+    "RUN_IN_PROGRESS",
+    "A run is already running in this conversation; wait for it or cancel it",
+    runId === undefined ? {} : { runId },
+  );
 }
 
 export interface RunsServiceDeps {
@@ -183,14 +207,16 @@ export class RunsService {
     const startedAt = performance.now();
     this.#starting += 1;
     try {
+      // The common start (a new message that may not replay a clientMessageId): one statement.
+      if (msg !== undefined && !msg.clientMessageId) {
+        return await store.statement((uow) => this.#startWithMessage(uow, uid, cid, msg, model, toolChoice, startedAt));
+      }
       return await store.transaction(async (uow) => {
         // The user's row lock serialises the user's starts, so the per-user count in
-        // insertRunning sees them all. The plain append takes it in the same statement;
-        // an append that may replay a clientMessageId, or no append, takes it first.
-        const lockInAppend = msg !== undefined && !msg.clientMessageId;
-        if (!lockInAppend && !(await uow.users.lock(uid))) throw new NotFoundError("conversation", cid);
+        // insertRunning sees them all.
+        if (!(await uow.users.lock(uid))) throw new NotFoundError("conversation", cid);
         const { message, created } = msg
-          ? await this.deps.messages.appendIn(uow, uid, cid, msg, { lockUser: lockInAppend })
+          ? await this.deps.messages.appendIn(uow, uid, cid, msg)
           : await this.#storedUserMessage(uow, uid, cid, storedId as string);
         if (!created) {
           const existing = await uow.runs.findByUserMessage(uid, cid, message.id);
@@ -210,6 +236,52 @@ export class RunsService {
     } finally {
       this.#starting -= 1;
     }
+  }
+
+  /**
+   * The start of a new message without a clientMessageId in one statement
+   * (RunsRepository.startWithMessage): message, run and first event, or nothing and the
+   * reason read after.
+   */
+  async #startWithMessage(
+    uow: UnitOfWork,
+    uid: string,
+    cid: string,
+    input: MessageInput,
+    model: string,
+    toolChoice: RunToolChoice | undefined,
+    startedAt: number,
+  ): Promise<StartRunResult> {
+    const { config, leases, messages } = this.deps;
+    this.#checkNodeLimit();
+    // The id is chosen here: the run's first event names the message it answers.
+    const msg = messages.newMessage(uow, uid, cid, input, randomUUID());
+    const {
+      gate,
+      message: stored,
+      run: row,
+    } = await uow.runs.startWithMessage(
+      msg,
+      {
+        model,
+        options: toolChoice === undefined ? { model } : { model, toolChoice },
+        nodeId: config.nodeId,
+        leaseExpiresAt: leases.leaseFrom(uow.now),
+        maxPerUser: config.maxRunsPerUser,
+      },
+      startedEvent(model, msg.id as string),
+    );
+    if (!row || !stored) {
+      // Why nothing was written, the lasting reasons first (as a transaction's start reports them).
+      await messages.assertOpen(uow, uid, cid);
+      // The run the gate saw may have ended since: the conflict then names none.
+      if (gate === -1) throw runInProgress((await uow.runs.findRunning(uid, cid))?.id);
+      if (gate >= config.maxRunsPerUser) throw this.#userLimit();
+      throw new Error(`run start wrote nothing with the conversation open and the gate at ${gate}`);
+    }
+    const message = messages.appended(uow, appendedRow(msg, stored.id, stored.seq));
+    this.#launchAfterCommit(uow, row, message, startedAt, true);
+    return { run: toRun(row), message, created: true };
   }
 
   /**
@@ -281,18 +353,8 @@ export class RunsService {
     /** False when the message was stored (and announced) before this start. */
     messageIsNew = !extra.regenerate,
   ): Promise<Run> {
-    const { config, executor, leases, bus } = this.deps;
-    if (executor.size + this.#starting > config.maxRunsPerNode) {
-      throw new RateLimitError(`This node runs ${config.maxRunsPerNode} runs already; retry shortly`, {
-        limit: "node",
-        max: config.maxRunsPerNode,
-      });
-    }
-    const first: NewRunEvent = {
-      type: "thinking",
-      content: null,
-      data: { phase: "started", model, userMessageId: message.id },
-    };
+    const { config, leases } = this.deps;
+    this.#checkNodeLimit();
     const row = await uow.runs.insertRunning(
       {
         userId: uid,
@@ -305,20 +367,38 @@ export class RunsService {
         maxPerUser: config.maxRunsPerUser,
         now: uow.now,
       },
-      first,
+      startedEvent(model, message.id),
     );
     if (!row) {
       const running = await uow.runs.findRunning(uid, cid);
-      if (running) {
-        throw new ConflictError("RUN_IN_PROGRESS", "A run is already running in this conversation; wait for it or cancel it", {
-          runId: running.id,
-        });
-      }
-      throw new RateLimitError(`You have ${config.maxRunsPerUser} runs running already; wait for one to finish`, {
-        limit: "user",
-        max: config.maxRunsPerUser,
+      throw running ? runInProgress(running.id) : this.#userLimit();
+    }
+    this.#launchAfterCommit(uow, row, message, startedAt, messageIsNew);
+    return toRun(row);
+  }
+
+  #checkNodeLimit(): void {
+    const { config, executor } = this.deps;
+    if (executor.size + this.#starting > config.maxRunsPerNode) {
+      throw new RateLimitError(`This node runs ${config.maxRunsPerNode} runs already; retry shortly`, {
+        limit: "node",
+        max: config.maxRunsPerNode,
       });
     }
+  }
+
+  #userLimit(): RateLimitError {
+    const { maxRunsPerUser } = this.deps.config;
+    return new RateLimitError(`You have ${maxRunsPerUser} runs running already; wait for one to finish`, {
+      limit: "user",
+      max: maxRunsPerUser,
+    });
+  }
+
+  /** Once `uow` commits: the notices, then the run executes on this node. */
+  #launchAfterCommit(uow: UnitOfWork, row: RunRow, message: Message, startedAt: number, messageIsNew: boolean): void {
+    const { executor, leases, bus } = this.deps;
+    const { userId: uid, conversationId: cid } = row;
     uow.afterCommit(() => {
       // Queued before the executor can store more, so followers hear of the message
       // and the run in the order they happened (the batch keeps that order).
@@ -328,7 +408,6 @@ export class RunsService {
       executor.launch(row, startedAt);
       leases.start();
     });
-    return toRun(row);
   }
 
   /** The run, or NotFoundError (also when it is another user's). */
