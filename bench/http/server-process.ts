@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 
 const BIN = fileURLToPath(new URL("../../packages/server/bin/convo.js", import.meta.url));
 const REFERENCE = fileURLToPath(new URL("./reference-server.mjs", import.meta.url));
+const FAKE_MODEL = fileURLToPath(new URL("../runs/fake-model-server.mjs", import.meta.url));
 
 export interface ServerProcess {
   url: string;
@@ -63,4 +64,9 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
 /** Starts the bare reference server (bench/http/reference-server.mjs) on `REF_SCHEMA`. */
 export function startReferenceServer(env: Record<string, string>): Promise<ServerProcess> {
   return spawnListening("reference server", [REFERENCE], { ...process.env, ...env });
+}
+
+/** Starts the benchmark's OpenAI-compatible model server (bench/runs/fake-model-server.mjs). */
+export function startFakeModelServer(env: { FAKE_TOKENS: string; FAKE_INTERVAL_MS: string }): Promise<ServerProcess> {
+  return spawnListening("fake model server", [FAKE_MODEL], { ...process.env, ...env });
 }

@@ -9,10 +9,14 @@
  * Targets (issue 10): start p99 < 5 ms (library) and < 10 ms (HTTP) on PostgreSQL; token → client p99 < 75 ms; 1,000 followers.
  */
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Convo, openConvo } from "@convo/core";
 import pg from "pg";
 import { type RunningServer, startServer } from "../../packages/server/src/server.js";
 import { jsonClient } from "../http/client.js";
+import { type ServerProcess, startFakeModelServer, startServerProcess } from "../http/server-process.js";
 import { databaseUrl, type EngineName, engineLabel, selectedEngines, sharedPglite } from "../lib/engines.js";
 import { progress } from "../lib/log.js";
 import { percentile, type Stats, summarize } from "../lib/stats.js";
@@ -145,6 +149,83 @@ interface EngineResult {
   followers: { n: number; stats: Stats; ended: number; max: number }[];
 }
 
+/**
+ * W4 over HTTP, as deployed: `convo serve` in a child process (its own event loop, as
+ * in the HTTP workload), its model an OpenAI-compatible server in another process
+ * (bench/runs/fake-model-server.mjs: 10 tokens 20 ms apart, reached through the AI
+ * SDK's provider), driven from this process. Back to back, then paced.
+ */
+async function measureHttpStarts(engine: EngineName, starts: number): Promise<{ backToBack: Stats; paced: Stats }> {
+  const model = await startFakeModelServer({ FAKE_TOKENS: "10", FAKE_INTERVAL_MS: "20" });
+  const schema = `bench_runs_http_${randomBytes(4).toString("hex")}`;
+  const dataDir = engine === "pglite" ? await mkdtemp(join(tmpdir(), "convo-bench-runs-")) : undefined;
+  let server: ServerProcess | undefined;
+  try {
+    server = await startServerProcess({
+      ...(dataDir ? { CONVO_DATA_DIR: dataDir } : { DATABASE_URL: databaseUrl, CONVO_SCHEMA: schema, CONVO_POOL_SIZE: "16" }),
+      OPENAI_BASE_URL: `${model.url}/v1`,
+      OPENAI_API_KEY: "bench",
+      CONVO_MODEL: "openai:bench",
+      CONVO_MAX_RUNS_PER_NODE: "10000",
+      CONVO_MAX_RUNS_PER_USER: "10000",
+    });
+    const client = jsonClient(server.url, 4);
+    try {
+      const targets: { userId: string; conversationId: string }[] = [];
+      for (let i = 0; i < 2 * starts + 20; i++) {
+        const { json: user } = await client.request<{ id: string }>("POST", "/v1/users", {
+          externalId: `bench-http-start-${i}`,
+        });
+        const { json: conversation } = await client.request<{ id: string }>("POST", `/v1/users/${user.id}/conversations`, {});
+        targets.push({ userId: user.id, conversationId: conversation.id });
+      }
+      let last: { userId: string; runId: string } | undefined;
+      const post = async (target: { userId: string; conversationId: string }) => {
+        const answer = await client.request<{ runId: string }>(
+          "POST",
+          `/v1/conversations/${target.conversationId}/runs`,
+          { content: "Привет" },
+          { "x-convo-user-id": target.userId },
+        );
+        if (answer.status !== 202) throw new Error(`start answered ${answer.status}: ${JSON.stringify(answer.json)}`);
+        last = { userId: target.userId, runId: answer.json.runId };
+      };
+      /** Until the last run started has ended (runs end in start order), and a moment more. */
+      const settleHttp = async () => {
+        for (let i = 0; i < 500 && last; i++) {
+          const { json } = await client.request<{ status: string }>("GET", `/v1/runs/${last.runId}`, undefined, {
+            "x-convo-user-id": last.userId,
+          });
+          if (json.status !== "running") break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      };
+      await runOps(0, 20, 1, (i) => post(targets[2 * starts + i]!));
+      await settleHttp();
+      const backToBack = summarize(await runOps(0, starts, 1, (i) => post(targets[i]!)));
+      progress(`${engineLabel[engine]} start (HTTP): p50 ${ms(backToBack.p50)} p99 ${ms(backToBack.p99)}`);
+      await settleHttp();
+      const pacedStats = await paced(starts, PACE_MS, (i) => post(targets[starts + i]!));
+      progress(`${engineLabel[engine]} start (HTTP, paced): p50 ${ms(pacedStats.p50)} p99 ${ms(pacedStats.p99)}`);
+      await settleHttp();
+      return { backToBack, paced: pacedStats };
+    } finally {
+      client.close();
+    }
+  } finally {
+    await server?.stop();
+    await model.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    else {
+      const admin = new pg.Client({ connectionString: databaseUrl });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
+  }
+}
+
 async function measureEngine(engine: EngineName, quick: boolean): Promise<EngineResult> {
   const setup = await setUp(engine);
   const { convo, server } = setup;
@@ -162,9 +243,7 @@ async function measureEngine(engine: EngineName, quick: boolean): Promise<Engine
       return out;
     };
     const forLibrary = await startsFor(starts + 20);
-    const forHttp = await startsFor(starts + 20);
     const forLibraryPaced = await startsFor(starts);
-    const forHttpPaced = await startsFor(starts);
     const startIn = (target: { userId: string; conversationId: string }, model: string) =>
       convo.runs.start(target.userId, target.conversationId, { content: "Привет", model });
     await runOps(0, 20, 1, (i) => startIn(forLibrary[starts + i]!, "bench-answer"));
@@ -183,22 +262,7 @@ async function measureEngine(engine: EngineName, quick: boolean): Promise<Engine
     );
     progress(`${engineLabel[engine]} start (library, one-token runs): p50 ${ms(startBurst.p50)} p99 ${ms(startBurst.p99)}`);
     await settle(convo);
-    const client = jsonClient(server.url, 4);
-    const post = (target: { userId: string; conversationId: string }) =>
-      client.request(
-        "POST",
-        `/v1/conversations/${target.conversationId}/runs`,
-        { content: "Привет", model: "bench-answer" },
-        { "x-convo-user-id": target.userId },
-      );
-    await runOps(0, 20, 1, (i) => post(forHttp[starts + i]!));
-    const startHttp = summarize(await runOps(0, starts, 1, (i) => post(forHttp[i]!)));
-    progress(`${engineLabel[engine]} start (HTTP): p50 ${ms(startHttp.p50)} p99 ${ms(startHttp.p99)}`);
-    await settle(convo);
-    const startHttpPaced = await paced(starts, PACE_MS, (i) => post(forHttpPaced[i]!));
-    client.close();
-    progress(`${engineLabel[engine]} start (HTTP, paced): p50 ${ms(startHttpPaced.p50)} p99 ${ms(startHttpPaced.p99)}`);
-    await settle(convo);
+    const { backToBack: startHttp, paced: startHttpPaced } = await measureHttpStarts(engine, starts);
 
     // W4b: token → SSE client, one follower, runs of 50 tokens 20 ms apart.
     const tokenLatencies: number[] = [];
@@ -247,7 +311,10 @@ export async function run(opts: WorkloadOptions): Promise<string> {
     `## ${title}`,
     "",
     "Latencies in ms. Start = the call that stores the user message, the run and its first event in one statement",
-    "(so start → first stored event is the start call itself); HTTP start is `POST /v1/conversations/:id/runs` → 202.",
+    "(so start → first stored event is the start call itself); HTTP start is `POST /v1/conversations/:id/runs` → 202,",
+    "to `convo serve` in a child process whose model is an OpenAI-compatible server in another process",
+    "(bench/runs/fake-model-server.mjs, 10 tokens 20 ms apart, through the AI SDK's provider); the library rows run the",
+    "engine in this process with an in-process model of the same shape.",
     "As in issue 10, each start is by a different user while the runs started before it still stream (answers of 10",
     "tokens over 180 ms); the one-token row starts runs of one user whose whole work comes at once, on top of the next start.",
     "Token → client: the bench model stamps each token with its emit time; an SSE client (worker thread) records",
@@ -295,7 +362,7 @@ export async function run(opts: WorkloadOptions): Promise<string> {
             String(r.startHttp.n),
             ms(r.startHttp.p50),
             ms(r.startHttp.p99),
-            `${ops(r.startHttp.opsPerSec)} starts/s at concurrency 1, a user each, earlier runs streaming`,
+            `${ops(r.startHttp.opsPerSec)} starts/s at concurrency 1; \`convo serve\` in its own process, model over HTTP`,
           ],
           [
             "W4 start (HTTP 202), paced",
