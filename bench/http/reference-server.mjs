@@ -10,6 +10,7 @@
  */
 import http from "node:http";
 import pg from "pg";
+import { serveForParent } from "./child-server.mjs";
 
 const s = process.env.REF_SCHEMA;
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_SIZE ?? 16) });
@@ -70,12 +71,4 @@ const server = http.createServer((req, res) => {
     }
   });
 });
-server.keepAliveTimeout = 60_000;
-server.listen(0, "127.0.0.1", () => {
-  console.log(`listening on http://127.0.0.1:${server.address().port}`);
-});
-process.on("SIGTERM", () => {
-  server.close();
-  server.closeAllConnections?.();
-  pool.end().finally(() => process.exit(0));
-});
+serveForParent(server, () => pool.end());

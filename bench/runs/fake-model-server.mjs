@@ -11,6 +11,7 @@
  * Prints `listening on http://127.0.0.1:<port>` once it accepts requests.
  */
 import http from "node:http";
+import { serveForParent } from "../http/child-server.mjs";
 
 const tokens = Number(process.env.FAKE_TOKENS ?? 10);
 const intervalMs = Number(process.env.FAKE_INTERVAL_MS ?? 20);
@@ -44,12 +45,4 @@ const server = http.createServer((req, res) => {
     res.end("data: [DONE]\n\n");
   });
 });
-server.keepAliveTimeout = 60_000;
-server.listen(0, "127.0.0.1", () => {
-  console.log(`listening on http://127.0.0.1:${server.address().port}`);
-});
-process.on("SIGTERM", () => {
-  server.close();
-  server.closeAllConnections?.();
-  process.exit(0);
-});
+serveForParent(server);

@@ -1,9 +1,10 @@
 /**
  * The append of a message without a `clientMessageId` as the CTEs `c` (the
  * conversation's counters, bumped under its row lock) and `ins` (the message), shared
- * by the two statements that append that way: the plain append (MessagesRepository)
- * and the run start, which appends, stores the run and its first event in one
- * statement (RunsRepository.startWithMessage). One text, so the two cannot drift.
+ * by every statement that appends that way: the plain append (MessagesRepository), the
+ * run start, which appends, stores the run and its first event in one statement
+ * (RunsRepository.startWithMessage), and a run's end with its answer
+ * (RunsRepository.finishWithAnswer). One text, so they cannot drift.
  *
  * Parameters: $1 user, $2 conversation, $3 role, $4 content, $5 parts (jsonb), $6 noise,
  * $7 run id, $8 now, $9 heuristic title, $10 message id (null: a random one).

@@ -75,27 +75,65 @@ const RUN_FIELDS =
   "output_tokens, total_tokens, processing_time_ms, error, options, last_event_seq, node_id, lease_expires_at, " +
   "cancel_requested_at, created_at, updated_at, finished_at";
 
-// Plain text on the driver (prepared, see queryText): every run start runs it. The
-// per-user count sees concurrent starts of the same user because the caller locked the
-// user's row in an earlier statement (each statement takes a fresh snapshot). The
-// one-running-run-per-conversation rule is the partial unique index; ON CONFLICT turns
-// a second start into "nothing inserted" instead of an aborted transaction.
-const INSERT_RUNNING = `
-WITH ins AS (
+/** What a start stores besides its ids and time: the run's settings, its limit and first event. */
+interface RunningValues {
+  model: string;
+  options: Record<string, unknown>;
+  nodeId: string;
+  leaseExpiresAt: Date;
+  maxPerUser: number;
+}
+
+/** The seven parameters `runningRunCtes` numbers from its `at`. */
+const runningParams = (values: RunningValues, first: NewRunEvent): unknown[] => [
+  values.model,
+  JSON.stringify(values.options),
+  values.nodeId,
+  values.leaseExpiresAt,
+  first.type,
+  first.content ?? null,
+  first.data ? JSON.stringify(first.data) : null,
+];
+
+/**
+ * The CTEs `run` (a running run of user $1 in conversation $2, at event seq 1) and `ev`
+ * (its first event), shared by the two start statements. `at` is the number of the
+ * first of `runningParams`; `userMessageId` and `now` are SQL; `tail` ends the run's
+ * SELECT (its source and conditions).
+ */
+function runningRunCtes(p: { at: number; userMessageId: string; now: string; tail: string }): string {
+  const n = (i: number) => `$${p.at + i}`;
+  return `run AS (
   INSERT INTO runs (user_id, id, conversation_id, status, user_message_id, model, options, node_id,
                     lease_expires_at, last_event_seq, created_at, updated_at)
-  SELECT $1::uuid, gen_random_uuid(), $2::uuid, 'running', $3::uuid, $4, $5::jsonb, $6,
-         $7::timestamptz, 1, $8::timestamptz, $8::timestamptz
-  WHERE (SELECT count(*) FROM runs WHERE user_id = $1::uuid AND status = 'running') < $9
-  ON CONFLICT (user_id, conversation_id) WHERE status = 'running' DO NOTHING
+  SELECT $1::uuid, gen_random_uuid(), $2::uuid, 'running', ${p.userMessageId}, ${n(0)}, ${n(1)}::jsonb, ${n(2)},
+         ${n(3)}::timestamptz, 1, ${p.now}::timestamptz, ${p.now}::timestamptz
+  ${p.tail}
   RETURNING ${RUN_FIELDS}
 ), ev AS (
   INSERT INTO run_events (user_id, run_id, seq, type, content, data, created_at)
-  SELECT user_id, id, 1, $10, $11::text, $12::jsonb, $8::timestamptz
-  FROM ins
+  SELECT user_id, id, 1, ${n(4)}, ${n(5)}::text, ${n(6)}::jsonb, ${p.now}::timestamptz
+  FROM run
   RETURNING 1
-)
-SELECT ${RUN_FIELDS} FROM ins`;
+)`;
+}
+
+// Plain text on the driver (prepared, see queryText): the start of a run that may
+// replay a clientMessageId, or answers a stored message. The per-user count sees
+// concurrent starts of the same user because the caller locked the user's row in an
+// earlier statement (each statement takes a fresh snapshot). The
+// one-running-run-per-conversation rule is the partial unique index; ON CONFLICT turns
+// a second start into "nothing inserted" instead of an aborted transaction.
+// $1 user, $2 conversation, $3 user message, $4 now, $5 the per-user limit, then runningParams.
+const INSERT_RUNNING = `
+WITH ${runningRunCtes({
+  at: 6,
+  userMessageId: "$3::uuid",
+  now: "$4",
+  tail: `WHERE (SELECT count(*) FROM runs WHERE user_id = $1::uuid AND status = 'running') < $5
+  ON CONFLICT (user_id, conversation_id) WHERE status = 'running' DO NOTHING`,
+})}
+SELECT ${RUN_FIELDS} FROM run`;
 
 // The run start's hot path (a user message without a clientMessageId) in one
 // autocommit statement: the gate (migration 0009) locks the user's row and counts with
@@ -103,39 +141,35 @@ SELECT ${RUN_FIELDS} FROM ins`;
 // (no run running in the conversation, fewer than $11 running for the user), and the
 // run and its first event follow from the stored message. A refused gate or a closed
 // conversation writes nothing; the answer always holds the gate's value.
+// $1–$10 the append (db/append-cte.ts), $11 the per-user limit, then runningParams.
 const START_WITH_MESSAGE = `${appendCte({
   cte: "g AS (SELECT run_start_gate($1::uuid, $2::uuid) AS gate)",
   condition: "(SELECT gate FROM g) BETWEEN 0 AND $11::int - 1",
-})}, run AS (
-  INSERT INTO runs (user_id, id, conversation_id, status, user_message_id, model, options, node_id,
-                    lease_expires_at, last_event_seq, created_at, updated_at)
-  SELECT $1::uuid, gen_random_uuid(), $2::uuid, 'running', ins.id, $12, $13::jsonb, $14,
-         $15::timestamptz, 1, $8::timestamptz, $8::timestamptz
-  FROM ins
-  RETURNING ${RUN_FIELDS}
-), ev AS (
-  INSERT INTO run_events (user_id, run_id, seq, type, content, data, created_at)
-  SELECT user_id, id, 1, $16, $17::text, $18::jsonb, $8::timestamptz
-  FROM run
-  RETURNING 1
-)
+})}, ${runningRunCtes({ at: 12, userMessageId: "ins.id", now: "$8", tail: "FROM ins" })}
 SELECT g.gate, ins.id AS message_id, ins.seq AS message_seq, run.*
 FROM g LEFT JOIN ins ON true LEFT JOIN run ON true`;
+
+/** CTE `locked`: the run's row, locked, while it is running. */
+const lockedRun = (user: string, run: string) => `locked AS (
+  SELECT user_id, id, last_event_seq FROM runs
+  WHERE user_id = ${user} AND id = ${run} AND status = 'running'
+  FOR UPDATE
+)`;
+
+/** CTE `evs`: the events of the jsonb array `payload` (see eventsPayload), numbered on from the locked run's last seq. */
+const eventsCte = (p: { payload: string; now: string; from?: string }) => `evs AS (
+  INSERT INTO run_events (user_id, run_id, seq, type, content, data, created_at)
+  SELECT locked.user_id, locked.id, locked.last_event_seq + ev.n, ev.v->>'t', ev.v->>'c',
+         NULLIF(ev.v->'d', 'null'::jsonb), ${p.now}::timestamptz
+  FROM locked${p.from ?? ""}, jsonb_array_elements(${p.payload}::jsonb) WITH ORDINALITY AS ev(v, n)
+  RETURNING seq
+)`;
 
 // A run's intermediate events (see appendProgress); `relaxed` adds the per-transaction
 // synchronous_commit off.
 const appendProgressText = (relaxed: boolean) => `
-WITH locked AS (
-  SELECT user_id, id, last_event_seq FROM runs
-  WHERE user_id = $1 AND id = $2 AND status = 'running'
-  FOR UPDATE
-)${relaxed ? ", relaxed AS (SELECT set_config('synchronous_commit', 'off', true) AS v)" : ""}, ins AS (
-  INSERT INTO run_events (user_id, run_id, seq, type, content, data, created_at)
-  SELECT locked.user_id, locked.id, locked.last_event_seq + ev.n, ev.v->>'t', ev.v->>'c',
-         NULLIF(ev.v->'d', 'null'::jsonb), $3::timestamptz
-  FROM locked, jsonb_array_elements($4::jsonb) WITH ORDINALITY AS ev(v, n)
-  RETURNING seq
-), bumped AS (
+WITH ${lockedRun("$1", "$2")}${relaxed ? ", relaxed AS (SELECT set_config('synchronous_commit', 'off', true) AS v)" : ""},
+${eventsCte({ payload: "$4", now: "$3" })}, bumped AS (
   UPDATE runs AS t SET last_event_seq = locked.last_event_seq + $5::int, updated_at = $3::timestamptz
   FROM locked WHERE t.user_id = locked.user_id AND t.id = locked.id
   RETURNING t.last_event_seq
@@ -146,44 +180,23 @@ FROM bumped${relaxed ? ", relaxed" : ""}`;
 const APPEND_PROGRESS = appendProgressText(false);
 const APPEND_PROGRESS_RELAXED = appendProgressText(true);
 
-// The run's `done` in one statement (see finishWithAnswer). `c` touches the
-// conversation only while the run is locked running; the message, the events and the
-// run's fields follow only from a stored message, so a closed conversation or an
-// ended run stores nothing at all.
-const FINISH_WITH_ANSWER = `
-WITH locked AS (
-  SELECT user_id, id, last_event_seq FROM runs
-  WHERE user_id = $1 AND id = $2 AND status = 'running'
-  FOR UPDATE
-), c AS (
-  UPDATE conversations SET
-    last_seq = last_seq + 1,
-    message_count = message_count + 1,
-    updated_at = GREATEST(updated_at, $4::timestamptz)
-  WHERE user_id = $1 AND id = $3 AND closed_at IS NULL AND EXISTS (SELECT 1 FROM locked)
-  RETURNING user_id, id, last_seq
-), msg AS (
-  INSERT INTO messages (user_id, id, conversation_id, seq, role, content, parts, noise, client_message_id, run_id, created_at)
-  SELECT c.user_id, $2::uuid, c.id, c.last_seq, 'assistant', $5::text, NULL, false, NULL, $2::uuid, $4::timestamptz
-  FROM c
-  RETURNING seq
-), ins AS (
-  INSERT INTO run_events (user_id, run_id, seq, type, content, data, created_at)
-  SELECT locked.user_id, locked.id, locked.last_event_seq + ev.n, ev.v->>'t', ev.v->>'c',
-         NULLIF(ev.v->'d', 'null'::jsonb), $4::timestamptz
-  FROM locked, msg, jsonb_array_elements($6::jsonb) WITH ORDINALITY AS ev(v, n)
-  RETURNING seq
-), bumped AS (
+// The run's `done` in one statement (see finishWithAnswer): the answer is appended as
+// any message is (db/append-cte.ts: $1–$10, the message's id and run id being the
+// run's, $7), but only while the run is locked running; the events and the run's fields
+// follow only from the stored message, so a closed conversation or an ended run stores
+// nothing at all. $11 the events, $12 their number, $13–$17 the run's final fields.
+const FINISH_WITH_ANSWER = `${appendCte({ cte: lockedRun("$1", "$7::uuid"), condition: "EXISTS (SELECT 1 FROM locked)" })},
+${eventsCte({ payload: "$11", now: "$8", from: ", ins" })}, bumped AS (
   UPDATE runs AS t SET
-    last_event_seq = locked.last_event_seq + $7::int, updated_at = $4::timestamptz,
-    status = 'done', finished_at = $4::timestamptz, lease_expires_at = NULL, final_response = $5::text,
-    model = COALESCE($8::text, t.model), input_tokens = $9::int, output_tokens = $10::int, total_tokens = $11::int,
-    processing_time_ms = $12::int, error = NULL, assistant_message_id = $2::uuid
-  FROM locked, msg
+    last_event_seq = locked.last_event_seq + $12::int, updated_at = $8::timestamptz,
+    status = 'done', finished_at = $8::timestamptz, lease_expires_at = NULL, final_response = $4::text,
+    model = COALESCE($13::text, t.model), input_tokens = $14::int, output_tokens = $15::int, total_tokens = $16::int,
+    processing_time_ms = $17::int, error = NULL, assistant_message_id = $7::uuid
+  FROM locked, ins
   WHERE t.user_id = locked.user_id AND t.id = locked.id
   RETURNING t.last_event_seq
 )
-SELECT (SELECT count(*) FROM locked)::int AS running, (SELECT seq FROM msg) AS message_seq,
+SELECT (SELECT count(*) FROM locked)::int AS running, (SELECT seq FROM ins) AS message_seq,
        (SELECT last_event_seq FROM bumped) AS last_event_seq`;
 
 export class RunsRepository {
@@ -195,32 +208,16 @@ export class RunsRepository {
    * Answers undefined when nothing was inserted.
    */
   async insertRunning(
-    values: {
-      userId: string;
-      conversationId: string;
-      userMessageId: string;
-      model: string;
-      options: Record<string, unknown>;
-      nodeId: string;
-      leaseExpiresAt: Date;
-      maxPerUser: number;
-      now: Date;
-    },
+    values: RunningValues & { userId: string; conversationId: string; userMessageId: string; now: Date },
     first: NewRunEvent,
   ): Promise<RunRow | undefined> {
     const rows = await queryText<RawRun>(this.db, INSERT_RUNNING, [
       values.userId,
       values.conversationId,
       values.userMessageId,
-      values.model,
-      JSON.stringify(values.options),
-      values.nodeId,
-      values.leaseExpiresAt,
       values.now,
       values.maxPerUser,
-      first.type,
-      first.content ?? null,
-      first.data ? JSON.stringify(first.data) : null,
+      ...runningParams(values, first),
     ]);
     return rows[0] ? fromRaw(rows[0]) : undefined;
   }
@@ -234,29 +231,13 @@ export class RunsRepository {
    */
   async startWithMessage(
     msg: NewMessage,
-    values: {
-      model: string;
-      options: Record<string, unknown>;
-      nodeId: string;
-      leaseExpiresAt: Date;
-      maxPerUser: number;
-    },
+    values: RunningValues,
     first: NewRunEvent,
   ): Promise<{ gate: number; message?: { id: string; seq: number }; run?: RunRow }> {
     const [row] = await queryText<RawRun & { gate: number; message_id: string | null; message_seq: number | null }>(
       this.db,
       START_WITH_MESSAGE,
-      [
-        ...appendParams(msg),
-        values.maxPerUser,
-        values.model,
-        JSON.stringify(values.options),
-        values.nodeId,
-        values.leaseExpiresAt,
-        first.type,
-        first.content ?? null,
-        first.data ? JSON.stringify(first.data) : null,
-      ],
+      [...appendParams(msg), values.maxPerUser, ...runningParams(values, first)],
     );
     const gate = Number(row?.gate ?? -2);
     if (!row?.message_id || !row.id) return { gate };
@@ -444,17 +425,13 @@ export class RunsRepository {
     fields: Omit<RunFinish, "status" | "finalResponse" | "assistantMessageId" | "error">,
     now: Date,
   ): Promise<{ kind: "ended" } | { kind: "closed" } | { kind: "done"; lastSeq: number; messageSeq: number }> {
-    const payload = eventsPayload(events);
+    const answerMessage = { userId, conversationId, role: "assistant" as const, content: answer, runId, id: runId, now };
     const rows = await queryText<{ running: number; message_seq: number | null; last_event_seq: number | null }>(
       this.db,
       FINISH_WITH_ANSWER,
       [
-        userId,
-        runId,
-        conversationId,
-        now,
-        answer,
-        payload,
+        ...appendParams(answerMessage),
+        eventsPayload(events),
         events.length,
         fields.model ?? null,
         fields.usage?.inputTokens ?? null,

@@ -113,6 +113,11 @@ function startedEvent(model: string, userMessageId: string): NewRunEvent {
   return { type: "thinking", content: null, data: { phase: "started", model, userMessageId } };
 }
 
+/** The options a run is stored with: its model, its tool choice when given, and `extra` (a regeneration's mark). */
+function runOptions(model: string, toolChoice: RunToolChoice | undefined, extra: Record<string, unknown> = {}) {
+  return toolChoice === undefined ? { model, ...extra } : { model, toolChoice, ...extra };
+}
+
 /** RUN_IN_PROGRESS, naming the conversation's running run when it is known. */
 function runInProgress(runId: string | undefined): ConflictError {
   return new ConflictError(
@@ -264,7 +269,7 @@ export class RunsService {
       msg,
       {
         model,
-        options: toolChoice === undefined ? { model } : { model, toolChoice },
+        options: runOptions(model, toolChoice),
         nodeId: config.nodeId,
         leaseExpiresAt: leases.leaseFrom(uow.now),
         maxPerUser: config.maxRunsPerUser,
@@ -361,7 +366,7 @@ export class RunsService {
         conversationId: cid,
         userMessageId: message.id,
         model,
-        options: toolChoice === undefined ? { model, ...extra } : { model, toolChoice, ...extra },
+        options: runOptions(model, toolChoice, extra),
         nodeId: config.nodeId,
         leaseExpiresAt: leases.leaseFrom(uow.now),
         maxPerUser: config.maxRunsPerUser,
