@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { RunEvent } from "../src/index.js";
 import { engines, openTestConvo, rawQuery, testClock } from "./support/engines.js";
-import { gate, pause, type ScriptItem, scriptedModel, textParts, untilEnd, userWithConversation } from "./support/runs.js";
+import {
+  gate,
+  pause,
+  type ScriptItem,
+  scriptedModel,
+  textParts,
+  untilEnd,
+  userWithConversation,
+  waitForEventType,
+} from "./support/runs.js";
 
 describe.each(engines)("following runs on %s", (engine) => {
   it("wakes a long-poll on the next stored event, and times out when nothing comes", async () => {
@@ -99,6 +108,9 @@ describe.each(engines)("following runs on %s", (engine) => {
     const { userId, conversationId } = await userWithConversation(convo);
     const { run } = await convo.runs.start(userId, conversationId, { content: "go" });
     expect(run.leaseExpiresAt?.toISOString()).toBe("2026-05-01T12:00:30.000Z");
+    // The sweep skips a run whose row its node is writing right now (SKIP LOCKED): let the
+    // node store its first delta and park at the hold, as a dead node would sit still.
+    await waitForEventType(convo, userId, run.id, ["delta"]);
     clock.advance(29_000);
     expect((await convo.sweeps.runAll()).interruptedRuns).toBe(0);
     clock.advance(2_000);
