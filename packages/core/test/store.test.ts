@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { queryText } from "../src/db/engine.js";
 import { DataDirectoryLockedError, openConvo } from "../src/index.js";
 import { dropSchema, engineOptions, engines, openTestConvo, rawQuery, testSchemaName } from "./support/engines.js";
 
@@ -83,6 +84,23 @@ describe.each(engines)("unit of work on %s", (engine) => {
     const list = await convo.conversations.list(user.id);
     expect(list.total).toBe(1);
     expect(typeof list.items[0]?.messageCount).toBe("number");
+  });
+
+  it("answers timestamptz as Dates to the millisecond, whatever offset PostgreSQL writes", async () => {
+    const convo = await openTestConvo(engine);
+    // The driver path the hot reads take (Drizzle's own queries answer timestamps as text).
+    const [row] = await queryText<Record<string, unknown>>(
+      convo.store.engine.db,
+      `SELECT '2026-12-05 07:00:00.123456+00'::timestamptz AS utc,
+              '2026-12-05 12:30:00.5+05:30'::timestamptz AS shifted,
+              'infinity'::timestamptz AS forever,
+              NULL::timestamptz AS missing`,
+      [],
+    );
+    expect((row?.utc as Date).toISOString()).toBe("2026-12-05T07:00:00.123Z");
+    expect((row?.shifted as Date).toISOString()).toBe("2026-12-05T07:00:00.500Z");
+    expect(row?.forever).toBe(Number.POSITIVE_INFINITY);
+    expect(row?.missing).toBeNull();
   });
 });
 

@@ -9,6 +9,7 @@ import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
+import parseTimestamptz from "postgres-date";
 import { assertSchemaName, type Db, type Engine, migrationsFolder, notifyAll } from "./engine.js";
 import * as schema from "./schema.js";
 
@@ -27,9 +28,14 @@ export interface PostgresEngineOptions {
 // count(*) and other int8 results arrive as strings from pg; Convo's counts fit a
 // double, so they are parsed as numbers here (PGlite already answers numbers).
 const INT8_OID = 20;
+// timestamptz with postgres-date 2 (the parser of pg-types 4, by pg's authors): it reads
+// the text without a regular expression, ~3× faster than the 1.x that pg 8 ships. A page
+// of 20 conversations carries 60 of them; the old parser was ~8 % of W3's server CPU.
+const TIMESTAMPTZ_OID = 1184;
 const types = {
   getTypeParser(oid: number, format?: "text" | "binary") {
     if (oid === INT8_OID) return (value: string) => Number(value);
+    if (oid === TIMESTAMPTZ_OID && format !== "binary") return parseTimestamptz;
     return pg.types.getTypeParser(oid, format as "text");
   },
 };

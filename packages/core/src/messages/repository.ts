@@ -24,10 +24,13 @@ interface RawMessage {
   conversation: Record<string, unknown> | null;
 }
 
-const fromRaw = (r: RawMessage): MessageRow => ({
-  userId: r.user_id,
+// `last` passes the user and conversation it asked for (they are its parameters, not
+// columns); writing them onto the driver's row objects instead took V8's slow path for
+// adding properties, ~2 µs each, 40 % of W2's handler.
+const fromRaw = (r: Omit<RawMessage, "user_id" | "conversation_id">, userId: string, conversationId: string): MessageRow => ({
+  userId,
   id: r.id,
-  conversationId: r.conversation_id,
+  conversationId,
   seq: Number(r.seq),
   role: r.role,
   content: r.content,
@@ -108,7 +111,10 @@ export class MessagesRepository {
     );
     const raw = result[0] as unknown as RawMessage | undefined;
     if (!raw) return undefined;
-    return { message: fromRaw(raw), conversation: raw.conversation ? conversationFromRaw(raw.conversation) : undefined };
+    return {
+      message: fromRaw(raw, raw.user_id, raw.conversation_id),
+      conversation: raw.conversation ? conversationFromRaw(raw.conversation) : undefined,
+    };
   }
 
   /**
@@ -190,17 +196,14 @@ export class MessagesRepository {
     limit: number,
     options: { withoutNoise?: boolean } = {},
   ): Promise<MessageRow[]> {
-    const rows = await queryText<RawMessage>(this.db, options.withoutNoise ? LAST_WITHOUT_NOISE : LAST, [
-      userId,
-      conversationId,
-      limit,
-    ]);
+    const rows = await queryText<Omit<RawMessage, "user_id" | "conversation_id">>(
+      this.db,
+      options.withoutNoise ? LAST_WITHOUT_NOISE : LAST,
+      [userId, conversationId, limit],
+    );
     const out = new Array<MessageRow>(rows.length);
     for (let i = 0; i < rows.length; i++) {
-      const row = rows[i];
-      row.user_id = userId;
-      row.conversation_id = conversationId;
-      out[rows.length - 1 - i] = fromRaw(row);
+      out[rows.length - 1 - i] = fromRaw(rows[i], userId, conversationId);
     }
     return out;
   }
