@@ -26,7 +26,7 @@ interface RawMessage {
 
 // `last` passes the user and conversation it asked for (they are its parameters, not
 // columns); writing them onto the driver's row objects instead took V8's slow path for
-// adding properties, ~2 µs each, 40 % of W2's handler.
+// adding properties: ~60 µs of CPU per page of 20 (profiled under HTTP W2), plus the GC.
 const fromRaw = (r: Omit<RawMessage, "user_id" | "conversation_id">, userId: string, conversationId: string): MessageRow => ({
   userId,
   id: r.id,
