@@ -11,7 +11,7 @@ const SYSTEM = `You write the memory of a chat assistant. Summarize the conversa
  * rewritten from all of them. A longer answer is cut at a word boundary.
  *
  * @example
- * const summarize = modelSummarizer(registry.resolve("openai:gpt-4o-mini"));
+ * const summarize = modelSummarizer(await registry.resolve("openai:gpt-4o-mini"));
  */
 export function modelSummarizer(model: LanguageModelV3, options: { maxRetries?: number } = {}): Summarizer {
   return async ({ previous, messages, title }) => {
