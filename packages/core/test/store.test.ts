@@ -97,10 +97,12 @@ describe.each(engines)("unit of work on %s", (engine) => {
               NULL::timestamptz AS missing`,
       [],
     );
-    expect((row?.utc as Date).toISOString()).toBe("2026-12-05T07:00:00.123Z");
-    expect((row?.shifted as Date).toISOString()).toBe("2026-12-05T07:00:00.500Z");
-    expect(row?.forever).toBe(Number.POSITIVE_INFINITY);
-    expect(row?.missing).toBeNull();
+    if (!row) throw new Error("no row");
+    expect(row.utc).toBeInstanceOf(Date);
+    expect((row.utc as Date).toISOString()).toBe("2026-12-05T07:00:00.123Z");
+    expect((row.shifted as Date).toISOString()).toBe("2026-12-05T07:00:00.500Z");
+    expect(row.forever).toBe(Number.POSITIVE_INFINITY);
+    expect(row.missing).toBeNull();
   });
 });
 
