@@ -257,7 +257,8 @@ async function soakPostgres(): Promise<number> {
       ],
     );
     await settleRuns(nodes[1]!.url, ledger);
-    const result = await check(query, ledger);
+    // One of the faults above crashes PostgreSQL (see CheckOptions.databaseCrashed).
+    const result = await check(query, ledger, { databaseCrashed: true });
     const exits = nodes.flatMap((n) => n.unexpectedExits);
     for (const node of nodes) {
       const code = await node.stop();
