@@ -147,7 +147,8 @@ export async function check(query: Query, ledger: Ledger, options: CheckOptions 
     if (!follow.finished) problems.push(`follower of ${follow.runId} (${follow.via}) never saw the end`);
     else if (JSON.stringify(follow.seen) !== JSON.stringify(stored)) {
       if (options.databaseCrashed && isLostTail(follow.seen, stored, status)) lostTails++;
-      else problems.push(`follower of ${follow.runId} (${follow.via}) saw ${follow.seen.join(",")} but stored ${stored.join(",")}`);
+      else
+        problems.push(`follower of ${follow.runId} (${follow.via}) saw ${follow.seen.join(",")} but stored ${stored.join(",")}`);
     }
   }
   counts.followersSawLostTail = lostTails;
