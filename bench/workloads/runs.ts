@@ -78,15 +78,23 @@ async function setUp(engine: EngineName): Promise<Setup> {
       await server.close();
       await convo.close();
       if (engine === "postgres") {
-        const client = new pg.Client({ connectionString: databaseUrl });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await client.end();
+        await dropPostgresSchema(schema);
       } else {
         await (await sharedPglite()).exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE; SET search_path TO public`);
       }
     },
   };
+}
+
+/** Drops a benchmark's schema on the PostgreSQL at BENCH_DATABASE_URL. */
+async function dropPostgresSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
 }
 
 async function conversations(convo: Convo, userId: string, n: number): Promise<string[]> {
@@ -217,12 +225,7 @@ async function measureHttpStarts(engine: EngineName, starts: number): Promise<{ 
     await server?.stop();
     await model.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    else {
-      const admin = new pg.Client({ connectionString: databaseUrl });
-      await admin.connect();
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
-    }
+    else await dropPostgresSchema(schema);
   }
 }
 

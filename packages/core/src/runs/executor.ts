@@ -267,7 +267,8 @@ export class RunExecutor {
     const iterator = result.fullStream[Symbol.asyncIterator]();
     // A model that ignores the abort signal must not keep the run open: an abort wakes
     // the read in flight. One listener serves every read (racing each read against one
-    // long-lived promise would leave a reaction on it per part until the run ends).
+    // long-lived promise would leave a reaction on it per part until the run ends). The
+    // signal is this run's own, so the listener goes with it.
     let wake: ((value: typeof ABORTED) => void) | undefined;
     const onAbort = () => wake?.(ABORTED);
     signal.addEventListener("abort", onAbort, { once: true });
@@ -283,70 +284,65 @@ export class RunExecutor {
     let finish: { finishReason: string; usage: RunUsage } | undefined;
     let lastText = "";
     let stepStarted = false;
-    try {
-      for (;;) {
-        const next = await read();
-        if (next === ABORTED) {
-          iterator.return?.().catch(() => {});
-          return { kind: "stopped" };
-        }
-        if (next.done) break;
-        const part: TextStreamPart<ToolSet> = next.value;
-        switch (part.type) {
-          case "start-step":
-            stepStarted = true;
-            break;
-          case "reasoning-delta":
-            buffer.reasoning(part.text);
-            break;
-          case "reasoning-end":
-            buffer.close();
-            break;
-          case "text-delta":
-            if (part.text.length === 0) break;
-            // The text of a later step is separated from the earlier one's inside the
-            // one answer; the separator is a delta too, so the deltas stay equal to it.
-            if (stepStarted && lastText && !/\s$/.test(lastText)) buffer.delta("\n\n");
-            stepStarted = false;
-            lastText = part.text;
-            buffer.delta(part.text);
-            break;
-          case "tool-call":
-            callStarted.set(part.toolCallId, performance.now());
-            break;
-          case "tool-result":
-          case "tool-error": {
-            if (part.type === "tool-result" && part.preliminary) break;
-            const started = callStarted.get(part.toolCallId);
-            const durationMs = durations.get(part.toolCallId) ?? (started ? Math.round(performance.now() - started) : 0);
-            const success = part.type === "tool-result";
-            buffer.event({
-              type: "tool_call",
-              content: null,
-              data: {
-                toolCallId: part.toolCallId,
-                name: part.toolName,
-                arguments: jsonSafe(part.input),
-                result: success ? jsonSafe(part.output) : errorMessage(part.error),
-                success,
-                durationMs,
-              },
-            });
-            break;
-          }
-          case "error":
-            streamError ??= part.error;
-            break;
-          case "finish":
-            finish = { finishReason: part.finishReason, usage: usageOf(part.totalUsage) };
-            break;
-          default:
-            break;
-        }
+    for (;;) {
+      const next = await read();
+      if (next === ABORTED) {
+        iterator.return?.().catch(() => {});
+        return { kind: "stopped" };
       }
-    } finally {
-      wake = undefined;
-      signal.removeEventListener("abort", onAbort);
+      if (next.done) break;
+      const part: TextStreamPart<ToolSet> = next.value;
+      switch (part.type) {
+        case "start-step":
+          stepStarted = true;
+          break;
+        case "reasoning-delta":
+          buffer.reasoning(part.text);
+          break;
+        case "reasoning-end":
+          buffer.close();
+          break;
+        case "text-delta":
+          if (part.text.length === 0) break;
+          // The text of a later step is separated from the earlier one's inside the
+          // one answer; the separator is a delta too, so the deltas stay equal to it.
+          if (stepStarted && lastText && !/\s$/.test(lastText)) buffer.delta("\n\n");
+          stepStarted = false;
+          lastText = part.text;
+          buffer.delta(part.text);
+          break;
+        case "tool-call":
+          callStarted.set(part.toolCallId, performance.now());
+          break;
+        case "tool-result":
+        case "tool-error": {
+          if (part.type === "tool-result" && part.preliminary) break;
+          const started = callStarted.get(part.toolCallId);
+          const durationMs = durations.get(part.toolCallId) ?? (started ? Math.round(performance.now() - started) : 0);
+          const success = part.type === "tool-result";
+          buffer.event({
+            type: "tool_call",
+            content: null,
+            data: {
+              toolCallId: part.toolCallId,
+              name: part.toolName,
+              arguments: jsonSafe(part.input),
+              result: success ? jsonSafe(part.output) : errorMessage(part.error),
+              success,
+              durationMs,
+            },
+          });
+          break;
+        }
+        case "error":
+          streamError ??= part.error;
+          break;
+        case "finish":
+          finish = { finishReason: part.finishReason, usage: usageOf(part.totalUsage) };
+          break;
+        default:
+          break;
+      }
     }
     if (signal.aborted) return { kind: "stopped" };
     if (streamError !== undefined) return { kind: "failed", error: streamError };

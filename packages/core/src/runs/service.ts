@@ -260,7 +260,8 @@ export class RunsService {
     const { config, leases, messages } = this.deps;
     this.#checkNodeLimit();
     // The id is chosen here: the run's first event names the message it answers.
-    const msg = messages.newMessage(uow, uid, cid, input, randomUUID());
+    const messageId = randomUUID();
+    const msg = messages.newMessage(uow, uid, cid, input, messageId);
     const {
       gate,
       message: stored,
@@ -274,7 +275,7 @@ export class RunsService {
         leaseExpiresAt: leases.leaseFrom(uow.now),
         maxPerUser: config.maxRunsPerUser,
       },
-      startedEvent(model, msg.id as string),
+      startedEvent(model, messageId),
     );
     if (!row || !stored) {
       // Why nothing was written, the lasting reasons first (as a transaction's start reports them).
